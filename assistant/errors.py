@@ -1,0 +1,89 @@
+"""The assistant's errors: one small tree, every message saying how to fix the problem.
+
+    AssistantError                  base; the CLI prints `error: <message>` and exits with `exit_code`
+    ├── ConfigError                 a setting is invalid (exit 2)
+    ├── InputError                  a question / argument the user gave is unusable (exit 2)
+    ├── CorpusError                 the treaty texts (exit 3)
+    │   ├── ManifestError           corpus/sources.toml is missing or malformed
+    │   ├── SourceMissingError      a manifest file is not in the corpus folder / source
+    │   ├── ChecksumError           a file's sha256 differs from the manifest
+    │   └── DocumentError           a file is unreadable, empty, binary or has no provisions
+    ├── ModelError                  the embedding/chat model is missing or unusable (exit 4)
+    ├── IndexError_                 the index (exit 5)
+    │   ├── IndexMissingError       no index built yet
+    │   ├── IndexMismatchError      built with another model / dimension / corpus
+    │   └── IndexCorruptError       files damaged or unreadable
+    ├── QuestionFileError           an evaluation question file fails its schema (exit 2)
+    └── BusyError                   too many requests waiting; try again shortly (exit 75)
+
+"No grounded answer" is not an error: it is an `Answer` with `refused=True`.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(AssistantError):
+    exit_code = 2
+
+
+class InputError(AssistantError):
+    exit_code = 2
+
+
+class CorpusError(AssistantError):
+    exit_code = 3
+
+
+class ManifestError(CorpusError):
+    pass
+
+
+class SourceMissingError(CorpusError):
+    pass
+
+
+class ChecksumError(CorpusError):
+    pass
+
+
+class DocumentError(CorpusError):
+    pass
+
+
+class ModelError(AssistantError):
+    exit_code = 4
+
+
+class IndexError_(AssistantError):  # noqa: N801 - trailing underscore: do not shadow the builtin
+    exit_code = 5
+
+
+class IndexMissingError(IndexError_):
+    pass
+
+
+class IndexMismatchError(IndexError_):
+    pass
+
+
+class IndexCorruptError(IndexError_):
+    pass
+
+
+class QuestionFileError(AssistantError):
+    exit_code = 2
+
+
+class BusyError(AssistantError):
+    exit_code = 75

