@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 # Offline is not a preference here but a requirement: nothing may call a model hub or phone home.
 OFFLINE_ENV = {
@@ -130,4 +135,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first.get('msg')}; fix the ASSISTANT_* variable or TOML file") from None
+        raise ConfigError(
+            f"invalid setting {where}: {first.get('msg')}; fix the ASSISTANT_* variable or TOML file"
+        ) from None

@@ -1,0 +1,168 @@
+"""Citations as data: human labels for provision ids, the `Citation` record, and verification.
+
+Takes: provision ids, the instrument names from the manifest and the label templates of `prompts/`.
+Gives: `label()` («Страсбург конвенциясы (1990), 13-бап, 1(a)-тармақ» / «Страсбургская конвенция
+1990 г., ст. 13, п. 1(a)» / "Strasbourg Convention 1990, Art. 13(1)(a)"), the frozen `Citation` that
+the CLI, the web chat and the evaluation render, and `verify_citations()`, which every answer passes
+through: an answer may cite only ids that exist in the index and were retrieved for this question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from .prompts import Templates
+
+_ID = re.compile(
+    r"^(?P<instrument>[a-z0-9-]+):(?P<article>[a-z0-9-]+)(?:\.(?P<p>\d+|[a-z]))?(?:\.(?P<s>[a-z]))?$"
+)
+_SECTION_NAMES = {
+    "kk": {
+        "introduction": "Кіріспе",
+        "methods": "Материалдар мен әдістер",
+        "results": "Нәтижелер мен талқылау",
+        "conclusion": "Қорытынды",
+        "abstract-kk": "Аңдатпа",
+        "abstract-ru": "Аңдатпа (орысша)",
+        "abstract-en": "Аңдатпа (ағылшынша)",
+        "keywords-kk": "Тірек сөздер",
+        "title": "Тақырып",
+    },
+    "ru": {
+        "introduction": "Введение",
+        "methods": "Материалы и методы",
+        "results": "Результаты и обсуждение",
+        "conclusion": "Заключение",
+        "abstract-kk": "Аннотация (каз.)",
+        "abstract-ru": "Аннотация",
+        "abstract-en": "Аннотация (англ.)",
+        "keywords-kk": "Ключевые слова",
+        "title": "Заглавие",
+    },
+    "en": {
+        "introduction": "Introduction",
+        "methods": "Materials and methods",
+        "results": "Results and discussion",
+        "conclusion": "Conclusion",
+        "abstract-kk": "Abstract (Kazakh)",
+        "abstract-ru": "Abstract (Russian)",
+        "abstract-en": "Abstract",
+        "keywords-kk": "Keywords",
+        "title": "Title",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ProvisionRef:
+    instrument: str
+    article: str
+    paragraph: str | None = None
+    sub: str | None = None
+
+    @property
+    def id(self) -> str:
+        return ":".join([self.instrument, ".".join(x for x in (self.article, self.paragraph, self.sub) if x)])
+
+
+def parse_id(provision_id: str) -> ProvisionRef | None:
+    """Split a canonical id; None when it is not one (never raises: ids may come from a model)."""
+    m = _ID.match(provision_id.strip())
+    if not m:
+        return None
+    p, s = m.group("p"), m.group("s")
+    if p and not p.isdigit():  # `uncac:1.a`: an item directly under the article
+        p, s = None, p
+    return ProvisionRef(m.group("instrument"), m.group("article"), p, s)
+
+
+def _where(ref: ProvisionRef, t: Templates, lang: str) -> str:
+    art = ref.article
+    if ref.instrument == "article":
+        section = _SECTION_NAMES[lang].get(art, art)
+        return t.render("labels.research_paragraph", section=section, p=ref.paragraph or "1")
+    if art in ("ratification", "preamble", "final", "annex") or art.startswith(("annex-", "final-")):
+        return t.get(f"labels.{art.split('-')[0]}")
+    if art.startswith("op") and art[2:].isdigit():
+        head = t.render("labels.protocol", n=art[2:])
+    elif art.startswith("op"):
+        return t.render("labels.protocol", n=art[2:].strip("-"))
+    else:
+        head = t.render("labels.article", n=art)
+    if ref.paragraph and ref.sub:
+        return t.render("labels.with_paragraph_sub", art=head, p=ref.paragraph, s=ref.sub)
+    if ref.paragraph:
+        return t.render("labels.with_paragraph", art=head, p=ref.paragraph)
+    if ref.sub:
+        return t.render("labels.with_sub", art=head, s=ref.sub)
+    return head
+
+
+def label(
+    provision_id: str,
+    lang: str,
+    short_names: Mapping[str, Mapping[str, str]],
+    templates: Mapping[str, Templates],
+) -> str:
+    """Human label of a provision id in `lang`; `short_names[instrument][lang]` from the manifest."""
+    ref = parse_id(provision_id)
+    t = templates[lang]
+    if ref is None:
+        return provision_id
+    if ref.instrument == "article":
+        name = t.get("labels.research_article")
+    else:
+        name = short_names.get(ref.instrument, {}).get(lang, ref.instrument)
+    return t.render("labels.join", instrument=name, where=_where(ref, t, lang))
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str  # canonical provision id
+    instrument: str
+    article: str
+    title: str  # the article's title in source_lang
+    label: str  # human label in the answer language
+    quote: str  # the decisive text, as the corpus has it
+    source_lang: str  # language of `quote`
+    role: str = "provision"  # "provision" | "commentary"
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Verification:
+    kept: tuple[str, ...]
+    dropped: tuple[tuple[str, str], ...]  # (id, reason)
+
+
+def verify_citations(
+    cited: Iterable[str], *, retrieved: Collection[str], exists: Collection[str]
+) -> Verification:
+    """Keep each cited id that exists in the index and was retrieved for this question.
+
+    A cited id may also be an ancestor or descendant of a retrieved one (citing article 13 when 13.1.a
+    was retrieved, or 13.1 when the article was): that is the same text at another granularity.
+    """
+    kept: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    for cid in cited:
+        cid = cid.strip()
+        if cid in kept:
+            continue
+        if parse_id(cid) is None:
+            dropped.append((cid, "not a provision id"))
+        elif cid not in exists:
+            dropped.append((cid, "no such provision in the index"))
+        elif not any(_related(cid, r) for r in retrieved):
+            dropped.append((cid, "not retrieved for this question"))
+        else:
+            kept.append(cid)
+    return Verification(tuple(kept), tuple(dropped))
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")

@@ -1,0 +1,520 @@
+"""The persistent hybrid index: Chroma vectors + BM25 + the provision store, built beside and swapped.
+
+Takes: the manifest, the fetched corpus, an embedding model (LangChain `Embeddings` with `model_id`
+and `dimension`). Gives: `build_index()` (incremental: only new or changed retrieval units are
+embedded; nothing changed = nothing embedded) and `open_index()` → `Index`, which serves the provision
+store (every provision in every language), the BM25 index and a LangChain `Chroma` vector store.
+
+Layout of `settings.index_dir`:
+
+    current -> gen-<stamp>        a symlink, replaced atomically when a build completes
+    gen-<stamp>/meta.json          model id, dimension, manifest hash, corpus checksums, counts
+    gen-<stamp>/provisions.jsonl   every provision (all levels, all languages)
+    gen-<stamp>/units.json         retrieval units: id, content hash  (+ vectors.npy, same order)
+    gen-<stamp>/bm25/              lexical index over the units
+    gen-<stamp>/chroma/            embedded Chroma (or, with ASSISTANT_CHROMA_URL, a collection there)
+
+A build writes a new generation and only then moves `current`, so a build killed at any point leaves
+the previous index serving. Retrieval units are paragraphs, and whole articles that have none: small
+enough to be specific, each prefixed with its instrument and article so it is understandable alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from .corpus import Manifest, file_sha256, load_manifest
+from .errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    ModelError,
+)
+from .provisions import Provision, load_provisions
+from .settings import Settings
+
+SCHEMA = 1
+CURRENT = "current"
+_FIX_BUILD = "run `assistant index` (or `make setup`)"
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    schema: int
+    model_id: str
+    dimension: int
+    manifest_hash: str
+    corpus: dict[str, str]  # corpus file -> sha256 at build time
+    collection: str
+    chroma_url: str | None
+    created: str
+    units: int
+    provisions: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # instrument -> lang -> provisions
+
+    @classmethod
+    def read(cls, path: Path) -> IndexMeta:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError:
+            raise IndexMissingError(f"no index in {path.parent}; {_FIX_BUILD}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexCorruptError(
+                f"index metadata {path} is unreadable ({type(exc).__name__}); run `assistant index --rebuild`"
+            ) from None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    up_to_date: bool
+    units: int
+    embedded: int
+    reused: int
+    removed: int
+    provisions: int
+    seconds: float
+    generation: str
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return f"index is up to date ({self.units} units, {self.provisions} provisions); nothing embedded ({self.seconds:.1f} s)"
+        return (
+            f"index built: {self.units} units ({self.embedded} embedded, {self.reused} reused, {self.removed} removed), "
+            f"{self.provisions} provisions in {self.seconds:.1f} s"
+        )
+
+
+# ------------------------------------------------------------------------------------------ units
+
+
+def unit_id(provision_id: str, lang: str) -> str:
+    return f"{provision_id}@{lang}"
+
+
+def split_unit_id(uid: str) -> tuple[str, str]:
+    pid, _, lang = uid.rpartition("@")
+    return pid, lang
+
+
+def retrieval_units(provisions: Sequence[Provision], headers: Callable[[Provision], str]) -> list[Document]:
+    """Paragraph-level units (and whole articles without paragraphs), each with a context header."""
+    has_paragraphs = {(p.article_id, p.lang) for p in provisions if p.level == "paragraph"}
+    units: list[Document] = []
+    for p in provisions:
+        if p.level == "sub":
+            continue
+        if p.level == "article" and (p.article_id, p.lang) in has_paragraphs:
+            continue
+        content = f"{headers(p)}\n{p.text}"
+        units.append(
+            Document(
+                id=unit_id(p.id, p.lang),
+                page_content=content,
+                metadata={
+                    "provision_id": p.id,
+                    "instrument": p.instrument,
+                    "lang": p.lang,
+                    "article": p.article,
+                    "level": p.level,
+                    "hash": hashlib.sha256(content.encode("utf-8")).hexdigest()[:32],
+                },
+            )
+        )
+    return units
+
+
+def _header_factory(manifest: Manifest) -> Callable[[Provision], str]:
+    article_word = {"kk": "{n}-бап", "ru": "Статья {n}", "en": "Article {n}"}
+
+    def header(p: Provision) -> str:
+        inst = manifest.instruments.get(p.instrument)
+        name = inst.short[p.lang] if inst else p.instrument
+        where = article_word[p.lang].format(n=p.article) if p.article[:1].isdigit() else p.article
+        return " · ".join(x for x in (name, where, p.title) if x)
+
+    return header
+
+
+# ------------------------------------------------------------------------------------------ store
+
+
+class ProvisionStore:
+    """Every provision, by id and language; the source of quotes, titles and whole-article texts."""
+
+    def __init__(self, provisions: Iterable[Provision]) -> None:
+        self._by: dict[str, dict[str, Provision]] = {}
+        for p in provisions:
+            self._by.setdefault(p.id, {})[p.lang] = p
+
+    def __contains__(self, provision_id: str) -> bool:
+        return provision_id in self._by
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by.values())
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self._by)
+
+    def versions(self, provision_id: str) -> dict[str, Provision]:
+        return dict(self._by.get(provision_id, {}))
+
+    def get(
+        self, provision_id: str, lang: str, fallback: Sequence[str] = ("ru", "en", "kk")
+    ) -> Provision | None:
+        """The provision in `lang`, else in the first fallback language that has it."""
+        versions = self._by.get(provision_id)
+        if not versions:
+            return None
+        for candidate in (lang, *fallback):
+            if candidate in versions:
+                return versions[candidate]
+        return next(iter(versions.values()))
+
+    def children(self, provision_id: str) -> list[str]:
+        prefix = provision_id + "."
+        return [pid for pid in self._by if pid.startswith(prefix)]
+
+    def instruments(self) -> set[str]:
+        return {pid.split(":", 1)[0] for pid in self._by}
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for versions in self._by.values():
+            for lang, p in versions.items():
+                out.setdefault(p.instrument, {}).setdefault(lang, 0)
+                out[p.instrument][lang] += 1
+        return out
+
+    def dump(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as fh:
+            for versions in self._by.values():
+                for p in versions.values():
+                    fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> ProvisionStore:
+        try:
+            with path.open(encoding="utf-8") as fh:
+                return cls(Provision(**json.loads(line)) for line in fh if line.strip())
+        except FileNotFoundError:
+            raise IndexMissingError(f"no provision store in {path.parent}; {_FIX_BUILD}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexCorruptError(
+                f"{path} is damaged ({type(exc).__name__}); run `assistant index --rebuild`"
+            ) from None
+
+
+# ------------------------------------------------------------------------------------------ chroma
+
+
+def chroma_client(settings: Settings, path: Path | None):  # noqa: ANN201 - chromadb.api.ClientAPI
+    """Embedded persistent Chroma at `path`, or the server at `settings.chroma_url`; telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    assert path is not None
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndarray) -> None:  # noqa: ANN001
+    with contextlib.suppress(Exception):  # an absent collection: nothing to delete
+        client.delete_collection(name)
+    # embedding_function=None: Chroma's default function would download a model; vectors are ours.
+    collection = client.create_collection(
+        name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+    step = 1000
+    for start in range(0, len(units), step):
+        chunk = units[start : start + step]
+        collection.add(
+            ids=[u.id for u in chunk],
+            embeddings=vectors[start : start + step].tolist(),
+            documents=[u.page_content for u in chunk],
+            metadatas=[u.metadata for u in chunk],
+        )
+
+
+# ------------------------------------------------------------------------------------------ build
+
+
+def _current_dir(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def _progress(total: int, desc: str, enabled: bool | None):  # noqa: ANN202
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(total=total, desc=desc, unit="unit", disable=not show, leave=False)
+
+
+def _embed(embeddings, texts: list[str], progress: bool | None) -> np.ndarray:  # noqa: ANN001
+    if not texts:
+        return np.zeros((0, int(embeddings.dimension)), dtype=np.float32)
+    # Sorting by length keeps padding low inside a batch; the order is restored below.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), int(embeddings.dimension)), dtype=np.float32)
+    step = 64
+    with _progress(len(texts), "embedding", progress) as bar:
+        for start in range(0, len(order), step):
+            idx = order[start : start + step]
+            out[idx] = np.asarray(embeddings.embed_documents([texts[i] for i in idx]), dtype=np.float32)
+            bar.update(len(idx))
+    return out
+
+
+def _swap(index_dir: Path, generation: Path) -> None:
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(generation.name)
+    os.replace(tmp, index_dir / CURRENT)  # atomic: readers see the old or the new index, never half
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _cleanup(index_dir: Path, keep: set[Path], settings: Settings) -> None:
+    """Remove generations other than `keep` (half-built ones from killed builds included)."""
+    for child in index_dir.glob("gen-*"):
+        if child.resolve() in keep:
+            continue
+        if settings.chroma_url:
+            try:
+                meta = IndexMeta.read(child / "meta.json")
+                chroma_client(settings, None).delete_collection(meta.collection)
+            except Exception:  # noqa: BLE001 - best effort: an old collection left on the server is harmless
+                pass
+        shutil.rmtree(child, ignore_errors=True)
+    for stale in index_dir.glob(f".{CURRENT}.*"):
+        stale.unlink(missing_ok=True)
+
+
+def corpus_checksums(manifest: Manifest, corpus_dir: Path) -> dict[str, str]:
+    return {
+        d.file: file_sha256(corpus_dir / d.file) for d in manifest.documents if (corpus_dir / d.file).exists()
+    }
+
+
+def build_index(
+    settings: Settings, embeddings, *, rebuild: bool = False, progress: bool | None = None
+) -> BuildReport:  # noqa: ANN001
+    """Bring the index up to date with the corpus; embeds only new or changed units."""
+    started = time.perf_counter()
+    index_dir = settings.path(settings.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    manifest = load_manifest(settings.path(settings.manifest))
+    corpus_dir = settings.path(settings.corpus_dir)
+    provisions = load_provisions(manifest, corpus_dir)  # verifies every file's sha256
+    units = retrieval_units(provisions, _header_factory(manifest))
+    model_id, dim = embeddings.model_id, int(embeddings.dimension)
+
+    old_vectors: dict[tuple[str, str], np.ndarray] = {}
+    current = _current_dir(index_dir)
+    old_meta: IndexMeta | None = None
+    if current is not None and not rebuild:
+        try:
+            old_meta = IndexMeta.read(current / "meta.json")
+            old_units = json.loads((current / "units.json").read_text(encoding="utf-8"))
+            vectors = np.load(current / "vectors.npy", allow_pickle=False)
+            if old_meta.model_id == model_id and old_meta.dimension == dim and len(old_units) == len(vectors):
+                old_vectors = {(u["id"], u["hash"]): vectors[i] for i, u in enumerate(old_units)}
+        except Exception:  # noqa: BLE001 - an unreadable previous index is simply not reused
+            old_meta, old_vectors = None, {}
+
+    keys = [(u.id, u.metadata["hash"]) for u in units]
+    unchanged = (
+        old_meta is not None
+        and old_meta.schema == SCHEMA
+        and old_meta.manifest_hash == manifest.hash
+        and old_meta.chroma_url == settings.chroma_url
+        and len(old_vectors) == len(keys)
+        and all(k in old_vectors for k in keys)
+    )
+    if unchanged:
+        _cleanup(index_dir, {current}, settings)
+        return BuildReport(
+            True, len(units), 0, len(units), 0, len(provisions), time.perf_counter() - started, current.name
+        )
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    generation = index_dir / f"gen-{stamp}"
+    generation.mkdir()
+    todo = [i for i, k in enumerate(keys) if k not in old_vectors]
+    vectors = np.zeros((len(units), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in old_vectors:
+            vectors[i] = old_vectors[k]
+    if todo:
+        fresh = _embed(embeddings, [units[i].page_content for i in todo], progress)
+        if fresh.shape[1] != dim:
+            raise ModelError(
+                f"the model returned {fresh.shape[1]}-dim vectors, expected {dim}; check ASSISTANT_EMBEDDING_MODEL"
+            )
+        vectors[todo] = fresh
+
+    store = ProvisionStore(provisions)
+    store.dump(generation / "provisions.jsonl")
+    (generation / "units.json").write_text(
+        json.dumps([{"id": k[0], "hash": k[1]} for k in keys]), encoding="utf-8"
+    )
+    np.save(generation / "vectors.npy", vectors, allow_pickle=False)
+    from .lexical import BM25Index
+
+    BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in units]).save(generation / "bm25")
+    collection = f"{settings.collection}-{stamp}" if settings.chroma_url else settings.collection
+    _write_chroma(chroma_client(settings, generation / "chroma"), collection, units, vectors)
+    meta = IndexMeta(
+        schema=SCHEMA,
+        model_id=model_id,
+        dimension=dim,
+        manifest_hash=manifest.hash,
+        corpus=corpus_checksums(manifest, corpus_dir),
+        collection=collection,
+        chroma_url=settings.chroma_url,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        units=len(units),
+        provisions=len(provisions),
+        counts=store.counts(),
+    )
+    (generation / "meta.json").write_text(
+        json.dumps(asdict(meta), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    _fsync_dir(generation)
+    _swap(index_dir, generation)
+    _fsync_dir(index_dir)
+    _cleanup(index_dir, {generation.resolve()}, settings)
+    removed = len({k[0] for k in old_vectors} - {k[0] for k in keys}) if old_vectors else 0
+    return BuildReport(
+        False,
+        len(units),
+        len(todo),
+        len(units) - len(todo),
+        removed,
+        len(provisions),
+        time.perf_counter() - started,
+        generation.name,
+    )
+
+
+# ------------------------------------------------------------------------------------------ open
+
+
+@dataclass
+class Index:
+    """An opened index generation: what retrieval and answers read."""
+
+    meta: IndexMeta
+    store: ProvisionStore
+    bm25: Any  # lexical.BM25Index
+    vectorstore: Any  # langchain_chroma.Chroma
+    units: list[str]
+    path: Path
+    manifest: Manifest
+
+    def stale_files(self, corpus_dir: Path) -> list[str]:
+        """Corpus files whose checksum differs from the one indexed (edited after indexing)."""
+        now = corpus_checksums(self.manifest, corpus_dir)
+        return sorted(f for f, sha in self.meta.corpus.items() if now.get(f) != sha)
+
+
+def read_meta(settings: Settings) -> IndexMeta:
+    index_dir = settings.path(settings.index_dir)
+    current = _current_dir(index_dir)
+    if current is None:
+        raise IndexMissingError(f"no index in {index_dir}; {_FIX_BUILD}")
+    return IndexMeta.read(current / "meta.json")
+
+
+def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
+    """Open the current generation; refuses an index built with another model or dimension."""
+    index_dir = settings.path(settings.index_dir)
+    current = _current_dir(index_dir)
+    if current is None:
+        raise IndexMissingError(f"no index in {index_dir}; {_FIX_BUILD}")
+    meta = IndexMeta.read(current / "meta.json")
+    if meta.schema != SCHEMA:
+        raise IndexMismatchError(
+            f"the index in {index_dir} has format {meta.schema}, this version reads {SCHEMA}; run `assistant index --rebuild`"
+        )
+    if meta.model_id != embeddings.model_id or meta.dimension != int(embeddings.dimension):
+        raise IndexMismatchError(
+            f"the index was built with embedding model {meta.model_id}, but {embeddings.model_id} is configured; "
+            "run `assistant index --rebuild` or set ASSISTANT_EMBEDDING_MODEL back"
+        )
+    if (meta.chroma_url or None) != (settings.chroma_url or None):
+        raise IndexMismatchError(
+            f"the index was built for Chroma at {meta.chroma_url or 'the embedded store'}, not {settings.chroma_url or 'the embedded store'}; "
+            "run `assistant index` with the same ASSISTANT_CHROMA_URL"
+        )
+    from langchain_chroma import Chroma
+
+    from .lexical import BM25Index
+
+    store = ProvisionStore.load(current / "provisions.jsonl")
+    bm25 = BM25Index.load(current / "bm25")
+    try:
+        units = [u["id"] for u in json.loads((current / "units.json").read_text(encoding="utf-8"))]
+        client = chroma_client(settings, current / "chroma")
+        vectorstore = Chroma(
+            client=client,
+            collection_name=meta.collection,
+            embedding_function=embeddings,
+            create_collection_if_not_exists=False,
+        )
+        count = vectorstore._collection.count()
+    except IndexMissingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - chroma raises many types for a damaged store
+        raise IndexCorruptError(
+            f"the vector store of the index in {index_dir} is unreadable ({type(exc).__name__}); run `assistant index --rebuild`"
+        ) from None
+    if count != meta.units:
+        raise IndexCorruptError(
+            f"the vector store holds {count} units, the index expects {meta.units}; run `assistant index --rebuild`"
+        )
+    manifest = load_manifest(settings.path(settings.manifest))
+    return Index(
+        meta=meta,
+        store=store,
+        bm25=bm25,
+        vectorstore=vectorstore,
+        units=units,
+        path=current,
+        manifest=manifest,
+    )

@@ -1,0 +1,135 @@
+"""Prompt and answer-template files: `prompts/<lang>.toml`, one per language.
+
+Takes: the prompts folder. Gives: `Templates` for kk/ru/en, each a flat mapping of dotted keys
+(`labels.article`, `answer.lead_one`, ...) to `str.format` templates. Every key the code uses is
+declared in `REQUIRED` with the named variables it may use; loading fails with a one-line error naming
+the file, key and problem when a key is missing or a template uses a variable that is not offered, so a
+typo in a translation is caught at start-up, not in front of a user.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ConfigError
+
+LANGS = ("kk", "ru", "en")
+
+# key -> variables the template may use
+REQUIRED: dict[str, frozenset[str]] = {
+    "labels.article": frozenset({"n"}),
+    "labels.with_paragraph": frozenset({"art", "p"}),
+    "labels.with_paragraph_sub": frozenset({"art", "p", "s"}),
+    "labels.with_sub": frozenset({"art", "s"}),
+    "labels.ratification": frozenset(),
+    "labels.preamble": frozenset(),
+    "labels.final": frozenset(),
+    "labels.annex": frozenset(),
+    "labels.protocol": frozenset({"n"}),
+    "labels.research_article": frozenset(),
+    "labels.research_paragraph": frozenset({"section", "p"}),
+    "labels.join": frozenset({"instrument", "where"}),
+    "answer.lead_one": frozenset({"provision"}),
+    "answer.lead_many": frozenset({"provisions"}),
+    "answer.lead_lookup": frozenset({"provision"}),
+    "answer.lead_missing_article": frozenset({"reference", "instrument"}),
+    "answer.quote_other_language": frozenset({"language"}),
+    "answer.commentary": frozenset(),
+    "answer.also_relevant": frozenset(),
+    "answer.and": frozenset(),
+    "answer.disclaimer": frozenset(),
+    "refusal.out_of_scope": frozenset({"coverage"}),
+    "refusal.injection": frozenset({"coverage"}),
+    "refusal.empty": frozenset(),
+    "refusal.too_long": frozenset({"limit"}),
+    "refusal.no_words": frozenset(),
+    "refusal.unsupported_language": frozenset(),
+    "refusal.busy": frozenset(),
+    "refusal.timeout": frozenset(),
+    "refusal.error": frozenset(),
+    "coverage": frozenset(),
+    "language_names.kk": frozenset(),
+    "language_names.ru": frozenset(),
+    "language_names.en": frozenset(),
+    "llm.system": frozenset({"language"}),
+    "llm.user": frozenset({"question", "provisions"}),
+}
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{full}."))
+        else:
+            out[full] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Templates:
+    lang: str
+    entries: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return self.entries[key]
+
+    def render(self, key: str, **values: object) -> str:
+        return self.entries[key].format(**values)
+
+    def section(self, prefix: str) -> dict[str, str]:
+        """All entries under `prefix.` (e.g. the web UI's labels), keys without the prefix."""
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.entries.items() if k.startswith(prefix + ".")}
+
+
+def _check(path: Path, entries: dict[str, object], required: dict[str, frozenset[str]]) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for key, value in entries.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: `{key}` must be a string; fix the template file")
+        allowed = required.get(key)
+        try:
+            used = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+        except ValueError as exc:
+            raise ConfigError(f"{path}: `{key}` is not a valid template ({exc}); fix the braces") from None
+        if allowed is not None and not used <= allowed:
+            bad = ", ".join(sorted(used - allowed))
+            raise ConfigError(
+                f"{path}: `{key}` uses unknown variable(s) {bad}; allowed: {sorted(allowed) or 'none'}"
+            )
+        checked[key] = value
+    missing = sorted(set(required) - set(checked))
+    if missing:
+        raise ConfigError(f"{path}: missing template(s) {', '.join(missing[:5])}; add them to the file")
+    return checked
+
+
+def load_templates(folder: Path, lang: str, required: dict[str, frozenset[str]] | None = None) -> Templates:
+    path = Path(folder) / f"{lang}.toml"
+    if not path.exists():
+        raise ConfigError(
+            f"template file {path} is missing; restore it from git or set ASSISTANT_PROMPTS_DIR"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the file") from None
+    return Templates(
+        lang=lang, entries=_check(path, _flatten(data), REQUIRED if required is None else required)
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached(folder: str) -> dict[str, Templates]:
+    return {lang: load_templates(Path(folder), lang) for lang in LANGS}
+
+
+def all_templates(folder: Path) -> dict[str, Templates]:
+    """Templates for every language, loaded and checked once per folder."""
+    return _cached(str(Path(folder).resolve()))
