@@ -1,0 +1,725 @@
+"""Query understanding: what a (kk/ru/en) question is about, before anything is retrieved.
+
+Takes: one question (already through `guard.check_question`), the previous turns of the conversation,
+and the instrument aliases of the corpus manifest (`aliases_from_manifest`). Gives: a frozen
+`ParsedQuery` with the question's language, the instruments and article/paragraph/sub-paragraph
+references it names (for a follow-up such as «Ал 55-бап ше?», the instrument is carried over from
+the conversation), the glossary concepts it mentions, and those concepts' terms in kk/ru/en so that a
+Kazakh question can also be searched in Russian and English texts.
+
+Everything here is plain string work on the standard library: no model, no file IO except reading the
+small packaged glossary once, well under 2 ms per question.
+
+Sub-paragraph letters are normalised to Latin, as in provision ids (`uncac:54.1.a`):
+* Latin letters stay as they are;
+* Cyrillic letters that look exactly like a Latin one are read as that letter (а→a, с→c, е→e, о→o,
+  р→p, х→x, у→y, к→k, і→i, һ→h): the corpus texts use them in place of Latin item letters, and users
+  copy from those texts;
+* any other Cyrillic letter is read by its position in the Russian item order а б в г д е ж з и к л м
+  н о п р с т у ф х ц ч ш щ э ю я, so «в» → c and «г» → d (the third and fourth items, as a Russian
+  lawyer means them).
+Only «е», «с», «к», «о», «р», «у», «х» are read differently by the two rules; the look-alike reading wins
+because Russian-ordered item lists in the corpus (Chisinau 2002, KZ–Bulgaria) rarely go past «д».
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Literal
+
+from .guard import looks_like_injection
+from .provisions import make_id
+
+Lang = Literal["kk", "ru", "en"]
+LANGS: tuple[Lang, ...] = ("kk", "ru", "en")
+
+__all__ = [
+    "LANGS",
+    "ArticleRef",
+    "Concept",
+    "ParsedQuery",
+    "References",
+    "aliases_from_manifest",
+    "detect_language",
+    "expand",
+    "find_concepts",
+    "glossary",
+    "normalise_sub",
+    "parse_references",
+    "understand",
+]
+
+
+# ------------------------------------------------------------------------------------ normalising
+
+# Kazakh letters folded to their nearest Russian letter: users often type Kazakh without its own
+# letters («кандай», «сотынын»), so matching happens on the folded form of both sides.
+_KK_FOLD = str.maketrans(
+    {
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
+        "ё": "е",
+        "й": "и",
+    }
+)
+# Latin letters that pass for Cyrillic inside a Cyrillic word («запpoce», «Cтатья» in the sources).
+_LAT_TO_CYR = str.maketrans(
+    {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к", "i": "і", "h": "һ"}
+)
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_CYR = re.compile(r"[\u0400-\u052f]")
+_LAT = re.compile(r"[a-z]")
+
+# Case endings written after a hyphen or apostrophe («БҰҰ-ның», «АҚШ-пен», "UN's"), in folded form.
+_HYPHEN_SUFFIXES = _wordset(
+    "нын нин дын дин тын тин га ге ка ке на не а е да де та те нда нде дан ден тан тен нан нен ны ни ды ди "
+    "ты ти н ын ин мен бен пен ы и сы си ша ше дагы деги тагы теги ндагы ндеги ка ке лар лер дар дер тар "
+    "тер s ов ом ой"
+)
+# Endings a short stem («сот», «оон») may take and still be the same word («сотынын», «ООН-а»).
+_SHORT_SUFFIXES = _wordset(
+    "а ы и у е о я ю ь ом ем ой ей ов ев ам ям ах ях ами ями н ын ин нын нин дын дин тын тин ынын инин "
+    "ына ине на не га ге ка ке да де та те нда нде ында инде дан ден тан тен нан нен ынан инен ны ни ды ди "
+    "ты ти ын ин мен бен пен ымен имен лар лер дар дер тар тер ларды лерди тары тери дары дери лары лери "
+    "сы си сын син сына сине сынын синин сында синде с es"
+)
+# Inflectional endings stripped from glossary terms and aliases to get the stem that a question's word
+# must start with. Folded forms (й→и), longest first; a stem keeps at least four letters.
+_ENDINGS = tuple(
+    sorted(
+        _wordset(
+            "иями ями ами ией иям иях ого его ому ему ыми ими "
+            "сынын синин сынан синен сында синде сына сине сын син сы си "
+            "нын нин дын дин тын тин лар лер дар дер тар тер дан ден тан тен нан нен "
+            "ая яя ои еи ую юю ое ее ые ие ых их ыи ии ия ию ье ья ом ем ам ям ах ях ов ев "
+            "а я ы и у ю е о ь "
+            "ations ation ings ing ions ion ies es ed s y e"
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 4
+
+
+def _fold_word(word: str) -> str:
+    w = word.lower()
+    if _CYR.search(w) and _LAT.search(w):
+        w = w.translate(_LAT_TO_CYR)
+    w = w.translate(_KK_FOLD)
+    if not w.isascii():
+        w = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
+        w = w.replace("ı", "i").replace("ß", "ss")
+    return w
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """Folded word tokens with their character offsets; hyphen/apostrophe case endings dropped."""
+    out: list[tuple[str, int]] = []
+    for m in _WORD.finditer(text):
+        parts = re.split(r"[-'’]", m.group())
+        pos = m.start()
+        for i, part in enumerate(parts):
+            folded = _fold_word(part)
+            if not (i and folded in _HYPHEN_SUFFIXES):
+                out.append((folded, pos))
+            pos += len(part) + 1
+    return out
+
+
+def _stem(token: str) -> str:
+    if len(token) <= _MIN_STEM or token.isdigit():
+        return token
+    for ending in _ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= _MIN_STEM:
+            return token[: -len(ending)]
+    return token
+
+
+def _matches(stem: str, token: str) -> bool:
+    if len(stem) < _MIN_STEM:
+        return token == stem or (token.startswith(stem) and token[len(stem) :] in _SHORT_SUFFIXES)
+    return token.startswith(stem)
+
+
+@lru_cache(maxsize=4096)
+def _phrase_stems(phrase: str) -> tuple[str, ...]:
+    return tuple(_stem(t) for t, _ in _tokens(phrase))
+
+
+class _PhraseIndex:
+    """Finds labelled phrases in a question, word by word on stems, allowing inflected endings.
+
+    Between two words of a phrase at most `gap` other words may stand («Конвенция 1990 года» also
+    finds «Конвенция от 1990 года»; «шешімін орындау» finds «шешімін тікелей орындауға»).
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, str]], gap: int = 1) -> None:
+        self.gap = gap
+        self._by_key: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        seen: set[tuple[tuple[str, ...], str]] = set()
+        for label, phrase in entries:
+            stems = _phrase_stems(phrase)
+            if not stems or (stems, label) in seen:
+                continue
+            seen.add((stems, label))
+            self._by_key.setdefault(stems[0][:3], []).append((stems, label))
+
+    def find(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
+        """All (start, end, label) matches, as token positions (end exclusive)."""
+        found: list[tuple[int, int, str]] = []
+        n = len(tokens)
+        for i, tok in enumerate(tokens):
+            for k in {tok[:1], tok[:2], tok[:3]}:
+                for stems, label in self._by_key.get(k, ()):
+                    if not _matches(stems[0], tok):
+                        continue
+                    end = self._extend(tokens, i + 1, stems[1:], n)
+                    if end is not None:
+                        found.append((i, end, label))
+        return found
+
+    def _extend(self, tokens: Sequence[str], pos: int, rest: Sequence[str], n: int) -> int | None:
+        for stem in rest:
+            for j in range(pos, min(pos + self.gap + 1, n)):
+                if _matches(stem, tokens[j]):
+                    pos = j + 1
+                    break
+            else:
+                return None
+        return pos
+
+
+def _longest_first(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping matches, longer ones first (the Warsaw title contains the Strasbourg one)."""
+    chosen: list[tuple[int, int, str]] = []
+    taken: set[int] = set()
+    for start, end, label in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+        if taken.isdisjoint(range(start, end)):
+            chosen.append((start, end, label))
+            taken.update(range(start, end))
+    return sorted(chosen)
+
+
+# ------------------------------------------------------------------------------------ language
+
+_KK_LETTERS = frozenset("әғқңөұүһі")
+_RU_ONLY_LETTERS = frozenset("ёъщэ")
+# Kazakh words that carry no Kazakh-only letter, as users type them (folded: ә→а, қ→к, і→и, ...).
+_KK_WORDS = _wordset(
+    """
+    туралы бойынша жане бап бабы бабын бабына бабында бабынын баптар баптын бапта бапка баптан шарт шарты
+    шартка шартта шарттын шарттар ше ал кандаи каи кашан калаи неге неше кимге мен пен бен кайсы осы бул
+    онда сонда оларды олар оны онын деген болады бола ма ме ба бе па пе бар жок ушин керек мумкин
+    береди мемлекет мемлекеттер сот соты сотынын тараптар тарап конвенциясы конвенциясынын
+    конвенциясында конвенциясына конвенциясын конвенцияда конвенцияга конвенцияны тармак тармагы
+    тармакшасы таркилеу жылыстату сурау салу комек кайтару активтерди кылмыс кылмыстык
+    карсы арасындагы жасалган кайда кимнин
+    """
+)
+_KK_SUFFIX = re.compile(
+    r"(?:(?:лар|лер|дар|дер|тар|тер)(?:ды|ди|ы|и|дын|дин|га|ге|да|де|мен)?|(?:нын|нин|дын|дин|тын|тин)"
+    r"|иясы\w*|(?:ык|ик|лык|лик|дык|дик|тык|тик)(?:тар|тер|ты|ти|тын|ка|ке)|ынан|инен|ында|инде)$"
+)
+_RU_WORDS = _wordset(
+    """
+    и в во на по о об от для из к с со у за при без до не ли что как какой какая какое какие каков
+    какова каким какими какую каких чем где когда кто это этот эта эти этой этом этого который которая
+    которые которых а но или же ещё еще также только есть может можно нужно ли статья статьи статье
+    статью статей пункт пункта пункте конвенция конвенции конвенцией договор договора договоре
+    государство государства между против касается касаются предусматривает предусмотрено ст п ч там
+    """
+)
+_RU_SUFFIX = re.compile(
+    r"(?:ого|его|ому|ему|ыми|ими|ться|тся|ение|ения|ании|ание|ость|ости|ций|ция|ции|ются|ает)$"
+)
+_EN_WORDS = _wordset(
+    """
+    the a an of to in on for by with from and or is are was were be been does do did what which who whom
+    when where why how can could may must shall should will would there this that these those it its
+    article articles art paragraph convention treaty say says about under between against any all
+    """
+)
+# Kazakh typed in Latin letters (Kazakh Latin alphabet or ad-hoc transliteration).
+_KK_LATIN_WORDS = _wordset(
+    """
+    bap baby babynda babyna babynyn baptar tarmak tarmaq tarmagy tarmaqtyn tarmakshasy tarmaqshasy turaly
+    boiynsha boyynsha boyinsha boıynsha jane zhane qandai qandaı kandai qai kai qaisy kaisy qashan kashan
+    qalai kalai ushin memleket memlekettin sot sotynyn tarkileu tarkilew jylystatu zhylystatu qaitaru
+    kaitaru aktivterdi komek kómek suratu surau salu sharty shart konvensiya konventsiya konvensiyasy
+    konventsiyasy konvensiyasynyn konventsiyasynyn qylmys kylmys qylmystyq kylmystyk arasyndagy
+    bola ma ba pa pe kerek mumkin beredi
+    """
+)
+_KK_LATIN_LETTERS = frozenset("áǵńóúýı")  # letters of the Kazakh Latin alphabet English does not use
+
+
+def _language_scores(text: str) -> dict[str, float]:
+    scores = {"kk": 0.0, "ru": 0.0, "en": 0.0}
+    for m in _WORD.finditer(text.lower()):
+        raw = m.group()
+        for word in re.split(r"[-'’]", raw):
+            if not word or word.isdigit() or not any(c.isalpha() for c in word):
+                continue
+            if _CYR.search(word):
+                folded = word.translate(_KK_FOLD)
+                if _KK_LETTERS.intersection(word):
+                    scores["kk"] += 3.0
+                elif folded in _KK_WORDS or (len(folded) > 5 and _KK_SUFFIX.search(folded)):
+                    scores["kk"] += 2.0
+                elif word in _RU_WORDS or _RU_ONLY_LETTERS.intersection(word):
+                    scores["ru"] += 2.0
+                elif len(word) > 4 and _RU_SUFFIX.search(word):
+                    scores["ru"] += 1.0
+                else:
+                    scores["ru"] += 0.5
+            elif word.isascii() or _LAT.search(_fold_word(word)):
+                folded = _fold_word(word)
+                if folded in _KK_LATIN_WORDS or _KK_LATIN_LETTERS.intersection(word):
+                    scores["kk"] += 2.5
+                elif word in _EN_WORDS:
+                    scores["en"] += 2.0
+                elif "q" in word and not re.search(r"qu", word):
+                    scores["kk"] += 1.0  # «q» without «u» is Kazakh Latin, not English
+                elif len(word) > 1:
+                    scores["en"] += 0.75
+    return scores
+
+
+def detect_language(text: str) -> Lang:
+    """kk, ru or en by weighted word evidence; with no evidence at all, "ru" (most corpus texts)."""
+    scores = _language_scores(text)
+    # an even score means Cyrillic words the tables do not know next to Kazakh ones: Kazakh typed
+    # with Russian letters is the likelier source
+    best = max(LANGS, key=lambda lang: (scores[lang], lang == "kk"))
+    return best if scores[best] > 0 else "ru"
+
+
+# ------------------------------------------------------------------------------------ references
+
+_LATIN = "abcdefghijklmnopqrstuvwxyz"
+_RU_ORDER = "абвгдежзиклмнопрстуфхцчшщэюя"
+_LOOKALIKE = {
+    "а": "a",
+    "с": "c",
+    "е": "e",
+    "о": "o",
+    "р": "p",
+    "х": "x",
+    "у": "y",
+    "к": "k",
+    "і": "i",
+    "һ": "h",
+}
+
+
+def normalise_sub(letter: str) -> str:
+    """A sub-paragraph letter as written by a user → the Latin letter used in provision ids."""
+    c = letter.strip().lower()
+    if c in _LATIN or not c:
+        return c
+    if c == "ё":
+        c = "е"
+    if c in _LOOKALIKE:
+        return _LOOKALIKE[c]
+    if c in _RU_ORDER and _RU_ORDER.index(c) < len(_LATIN):
+        return _LATIN[_RU_ORDER.index(c)]
+    return c
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """One reference to an article, optionally narrowed to a paragraph and a sub-paragraph letter."""
+
+    article: str
+    paragraph: str | None = None
+    sub: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The part of a provision id after the instrument: "54", "54.1", "54.1.a"."""
+        return make_id("", self.article, self.paragraph, self.sub)[1:]
+
+
+@dataclass(frozen=True)
+class References:
+    instruments: tuple[str, ...] = ()
+    articles: tuple[ArticleRef, ...] = ()
+
+    def provision_ids(self) -> tuple[str, ...]:
+        """Every instrument × article combination as a provision id (`uncac:54.1.a`)."""
+        return tuple(
+            make_id(inst, ref.article, ref.paragraph, ref.sub)
+            for inst in self.instruments
+            for ref in self.articles
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.instruments or self.articles)
+
+
+_L = r"[a-zа-яёәіһ]"  # a sub-paragraph letter (the regexes run case-insensitively)
+_NUM = r"(?<!\d)(?<!\d[.,])\d{1,3}(?!\d)"
+_PNUM = r"\d{1,2}(?!\d)"
+_OPEN = r"[\"«„“'(]?"
+_CLOSE = r"[\"»”')]?"
+_ART_PRE = (
+    r"(?<!\w)(?:стать(?:я|и|ю|е|ей|ям|ями|ях)|ст\.\s*ст\.|ст\.|ст(?=\s*\d)"
+    r"|articles?|arts?\.|arts?(?=\s*\d))"
+)
+_PARA_PRE = (
+    r"(?<!\w)(?:пункт(?:а|у|ом|е|ы|ов|ам|ах)?|п\.|п(?=\s*\d)|част(?:ь|и|ью|ей|ям)|ч\.|ч(?=\s*\d)"
+    r"|paragraphs?|paras?\.|paras?(?=\s*\d)|par\.|§{1,2})"
+)
+_SUB_PRE = (
+    r"(?<!\w)(?:подпункт(?:а|у|ом|е|ы|ов|ам|ах)?|подп\.|пп\.|пп(?=\s)|литер(?:а|ы|е|у)?|букв(?:а|ы|е|у)"
+    r"|sub-?paragraphs?|sub-?paras?\.?|subpara|items?|letters?|points?)"
+)
+_ART_KK = r"(?:ба[пб][а-яәіңғүұқөһ]*|bap[a-z]*|bab[yi][a-z]*)"
+_PARA_KK = r"(?:тарма[қкғг](?![шs])[а-яәіңғүұқөһ]*|tarma[qkg](?!sh)[a-z]*)"
+_SUB_KK = r"(?:тарма[қк]ш[а-яәіңғүұқөһ]*|tarma[qk]sh[a-z]*)"
+_SEP = r"(?:\s*(?:,|;|&|–|—|-|\.\.)\s*|\s+(?:and|or|to|through|и|или|по|до|және|жане|немесе)\s+)"
+# «пункт «f»»: Russian usage often calls a lettered item a «пункт»; the letter must be quoted or bracketed
+_QUOTED_L = r"(?:[\"«„“'](?P<{0}>[a-zа-яёәіһ])[\"»”']|\((?P<{0}_>[a-zа-яёәіһ])\)|(?P<{0}__>[a-zа-яёәіһ])\))"
+_ITEM = rf"{_NUM}(?:\s*\({_PNUM}\))?(?:\s*\(?{_L}\))?"
+_ITEM_RE = re.compile(
+    rf"(?P<a>{_NUM})(?:\s*\((?P<p>{_PNUM})\))?(?:\s*\(?(?P<s>{_L})\))?|(?P<sep>{_SEP})", re.I
+)
+
+# «пункт 1 статьи 13», «подпункт а пункта 1 статьи 13», "paragraph 1(a) of article 13", "Art. 13(1)(a)",
+# «статья 55 п. 1», "article 13, paragraph 1, subparagraph (a)", «статьи 54 и 55», "articles 54-55"
+_PREFIX_FORM = re.compile(
+    rf"(?:(?:{_SUB_PRE}\s*{_OPEN}(?P<gs>{_L})(?![^\W\d_]){_CLOSE}|{_PARA_PRE}\s*{_QUOTED_L.format('gsq')})\s*,?\s*)?"
+    rf"(?:{_PARA_PRE}\s*(?P<gp>{_PNUM})(?:\s*\(?(?P<gps>{_L})\))?\s*,?\s*(?:of\s+(?:the\s+)?)?)?"
+    rf"{_ART_PRE}\s*(?:(?:с|from)\s+)?(?P<list>{_ITEM}(?:{_SEP}{_ITEM})*)"
+    rf"(?:\s*,?\s*{_PARA_PRE}\s*(?P<tp>{_PNUM})(?:\s*\(?(?P<tps>{_L})\))?)?"
+    rf"(?:\s*,?\s*(?:{_SUB_PRE}\s*{_OPEN}(?P<ts>{_L})(?![^\W\d_]){_CLOSE}|{_PARA_PRE}\s*{_QUOTED_L.format('tsq')}))?",
+    re.I,
+)
+# «54-я статья», «в 54 статье», «54 и 55 статьи»
+_RU_POSTFIX_FORM = re.compile(
+    rf"(?<![\w(])(?P<list>{_NUM}(?:{_SEP}{_NUM})*)\s*-?\s*(?:я|й|ой|ая|ую)?\s+стать[а-я]*", re.I
+)
+# «13-бап», «13-баптың 1-тармағы», «13 бап 1-тармақ (а) тармақшасы», «13-баптың 1 а) тармағында»,
+# «54 және 55-баптар», «54-55-баптар», "13-bap"
+_KK_FORM = re.compile(
+    rf"(?<![\w(])(?P<list>{_NUM}(?:{_SEP}{_NUM})*)\s*-?\s*{_ART_KK}"
+    rf"(?:\s*,?\s*(?P<kp>{_PNUM})(?:\s*-?\s*{_PARA_KK}|(?=\s*\(?{_L}\))))?"
+    rf"(?:\s*{_OPEN}(?P<ks>{_L})(?:\)|[\"»”'](?:\s*\))?|(?=\s+{_SUB_KK}))\s*-?\s*(?:{_SUB_KK}|{_PARA_KK})?)?",
+    re.I,
+)
+# bare provision ids: "uncac:54.1.a", "bilateral-usa:16", "strasbourg1990:13.a"
+_ID_FORM = re.compile(
+    r"(?<![\w/.:-])(?P<inst>[a-z][a-z0-9-]*[a-z0-9]):(?P<a>\d{1,3}|ratification|preamble|final)"
+    r"(?:\.(?P<p>\d{1,2}))?(?:\.(?P<s>[a-z]))?(?![\w.])",
+    re.I,
+)
+_RANGE_SEP = re.compile(r"^\s*(?:–|—|-|\.\.|to|through|по|до)\s*$", re.I)
+_MAX_RANGE = 20
+
+
+def _list_items(span: str) -> list[ArticleRef]:
+    refs: list[ArticleRef] = []
+    pending_range = False
+    for m in _ITEM_RE.finditer(span):
+        if m.group("sep") is not None:
+            pending_range = bool(_RANGE_SEP.match(m.group("sep")))
+            continue
+        art = str(int(m.group("a")))
+        if pending_range and refs and refs[-1].paragraph is None and m.group("p") is None:
+            lo, hi = int(refs[-1].article), int(art)
+            if 0 < hi - lo <= _MAX_RANGE:
+                refs.extend(ArticleRef(str(n)) for n in range(lo + 1, hi))
+        sub = normalise_sub(m.group("s")) if m.group("s") else None
+        para = str(int(m.group("p"))) if m.group("p") else None
+        refs.append(ArticleRef(art, para, sub))
+        pending_range = False
+    return refs
+
+
+def _quoted(m: re.Match[str], name: str) -> str | None:
+    return m.group(name) or m.group(name + "_") or m.group(name + "__")
+
+
+def _narrow(ref: ArticleRef, para: str | None, sub: str | None) -> ArticleRef:
+    if para is None and sub is None:
+        return ref
+    return ArticleRef(
+        ref.article,
+        ref.paragraph or (str(int(para)) if para else None),
+        ref.sub or (normalise_sub(sub) if sub else None),
+    )
+
+
+def _article_matches(
+    text: str, known_ids: Iterable[str]
+) -> list[tuple[int, int, list[ArticleRef], str | None]]:
+    found: list[tuple[int, int, list[ArticleRef], str | None]] = []
+    for m in _PREFIX_FORM.finditer(text):
+        refs = _list_items(m.group("list"))
+        if not refs:
+            continue
+        refs[0] = _narrow(refs[0], m.group("gp"), m.group("gps") or m.group("gs") or _quoted(m, "gsq"))
+        refs[-1] = _narrow(refs[-1], m.group("tp"), m.group("tps") or m.group("ts") or _quoted(m, "tsq"))
+        found.append((m.start(), m.end(), refs, None))
+    for m in _RU_POSTFIX_FORM.finditer(text):
+        found.append((m.start(), m.end(), _list_items(m.group("list")), None))
+    for m in _KK_FORM.finditer(text):
+        refs = _list_items(m.group("list"))
+        if refs:
+            refs[-1] = _narrow(refs[-1], m.group("kp"), m.group("ks"))
+        found.append((m.start(), m.end(), refs, None))
+    known = set(known_ids)
+    for m in _ID_FORM.finditer(text):
+        inst = m.group("inst").lower()
+        if inst in known:
+            sub = m.group("s").lower() if m.group("s") else None
+            found.append((m.start(), m.end(), [ArticleRef(m.group("a").lower(), m.group("p"), sub)], inst))
+    # longest spans win; a shorter match inside a longer one is the same reference read less fully
+    chosen: list[tuple[int, int, list[ArticleRef], str | None]] = []
+    for f in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+        if all(f[1] <= c[0] or f[0] >= c[1] for c in chosen):
+            chosen.append(f)
+    return sorted(chosen, key=lambda f: f[0])
+
+
+@lru_cache(maxsize=16)
+def _alias_index(items: tuple[tuple[str, tuple[str, ...]], ...]) -> _PhraseIndex:
+    # ids themselves are not names: "article" (the research article) is also an everyday word
+    return _PhraseIndex(((iid, a) for iid, aliases in items for a in aliases), gap=1)
+
+
+def _alias_key(aliases: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((iid, tuple(names)) for iid, names in aliases.items())
+
+
+def _instrument_matches(text: str, aliases: Mapping[str, Sequence[str]]) -> list[tuple[int, str]]:
+    if not aliases:
+        return []
+    toks = _tokens(text)
+    words = [t for t, _ in toks]
+    matches = _longest_first(_alias_index(_alias_key(aliases)).find(words))
+    return [(toks[start][1], label) for start, _end, label in matches]
+
+
+def parse_references(text: str, aliases: Mapping[str, Sequence[str]] | None = None) -> References:
+    """The instruments (ids of `aliases`) and article references a text names, in order of mention.
+
+    `aliases` maps instrument id → names (see `aliases_from_manifest`); names match after lowercasing,
+    folding Kazakh letters and allowing inflected endings («Палермской конвенции», «Страсбург
+    конвенциясының»). A bare provision id («uncac:54.1.a») counts when its instrument is known.
+    """
+    aliases = aliases or {}
+    hits = _instrument_matches(text, aliases)
+    articles: list[ArticleRef] = []
+    for start, _end, refs, inst in _article_matches(text, aliases.keys()):
+        articles.extend(refs)
+        if inst:
+            hits.append((start, inst))
+    instruments = tuple(dict.fromkeys(label for _, label in sorted(hits)))
+    return References(instruments=instruments, articles=tuple(dict.fromkeys(articles)))
+
+
+def aliases_from_manifest(manifest: Any) -> dict[str, tuple[str, ...]]:
+    """id → names (aliases, titles and short names in kk/ru/en) from a `corpus.Manifest`.
+
+    Also accepts the parsed TOML of `corpus/sources.toml` (a dict with an "instruments" table).
+    """
+    instruments = manifest["instruments"] if isinstance(manifest, Mapping) else manifest.instruments
+    out: dict[str, tuple[str, ...]] = {}
+    for iid, inst in instruments.items():
+        names: list[str] = []
+        for key in ("aliases", "title", "short"):
+            value = inst.get(key) if isinstance(inst, Mapping) else getattr(inst, key, None)
+            if isinstance(value, str):
+                names.append(value)
+            elif isinstance(value, Mapping):
+                names.extend(v for v in value.values() if isinstance(v, str))
+            elif isinstance(value, (list, tuple)):
+                names.extend(v for v in value if isinstance(v, str))
+            elif value is not None and all(hasattr(value, lang) for lang in LANGS):
+                names.extend(getattr(value, lang) for lang in LANGS)
+        out[iid] = tuple(dict.fromkeys(n for n in names if n.strip()))
+    return out
+
+
+# ------------------------------------------------------------------------------------ glossary
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    terms: Mapping[str, tuple[str, ...]]  # lang → terms, the first one canonical
+    match: tuple[str, ...] = ()  # extra spellings used only to find the concept (Latin-typed Kazakh, ...)
+
+
+@dataclass(frozen=True)
+class _Glossary:
+    concepts: dict[str, Concept]
+    index: _PhraseIndex
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> _Glossary:
+    raw = tomllib.loads(resources.files("assistant").joinpath("data/glossary.toml").read_text("utf-8"))
+    concepts: dict[str, Concept] = {}
+    for cid, entry in raw.items():
+        terms = {lang: tuple(entry.get(lang, ())) for lang in LANGS}
+        concepts[cid] = Concept(cid, MappingProxyType(terms), tuple(entry.get("match", ())))
+    entries = [(c.id, t) for c in concepts.values() for lang in LANGS for t in c.terms[lang]]
+    entries += [(c.id, t) for c in concepts.values() for t in c.match]
+    return _Glossary(concepts, _PhraseIndex(entries, gap=1))
+
+
+def glossary() -> Mapping[str, Concept]:
+    """The packaged kk/ru/en glossary of the field, concept id → Concept."""
+    return MappingProxyType(_glossary().concepts)
+
+
+def _concepts_in(words: Sequence[str], skip: Set[int] = frozenset()) -> tuple[str, ...]:
+    hits = sorted(_glossary().index.find(words))
+    return tuple(dict.fromkeys(label for start, end, label in hits if not skip.issuperset(range(start, end))))
+
+
+def find_concepts(text: str) -> tuple[str, ...]:
+    """Glossary concept ids mentioned in the text, in order of first mention."""
+    return _concepts_in([t for t, _ in _tokens(text)])
+
+
+def _contains(words: Sequence[str], term: str) -> bool:
+    return all(any(_matches(stem, w) for w in words) for stem in _phrase_stems(term))
+
+
+def _expand(concepts: Sequence[str], words: Sequence[str], lang: str | None) -> dict[str, str]:
+    g = _glossary()
+    out: dict[str, str] = {}
+    for target in LANGS:
+        terms: list[str] = []
+        for cid in concepts:
+            for term in g.concepts[cid].terms[target]:
+                if target == lang and _contains(words, term):
+                    continue
+                terms.append(term)
+        out[target] = ", ".join(dict.fromkeys(terms))
+    return out
+
+
+def expand(text: str, lang: str | None = None) -> dict[str, str]:
+    """For each of kk/ru/en, the terms of every glossary concept found in the text, comma-separated.
+
+    With `lang` (the question's language), that language's entry leaves out terms the question already
+    contains, so the expansion adds synonyms rather than repeating the question.
+    """
+    words = [t for t, _ in _tokens(text)]
+    return _expand(_concepts_in(words), words, lang)
+
+
+# ------------------------------------------------------------------------------------ understanding
+
+# Words that point back to what was said before: «там», «онда», "there", «осы конвенция», «ше?» ...
+_FOLLOWUP_START = re.compile(
+    r"^\s*(?:а|ал|и|ещё|еще|тогда|также|and|also|what\s+about|how\s+about|so)(?!\w)", re.I
+)
+_FOLLOWUP_WORDS = re.compile(
+    r"(?<!\w)(?:там|тут|в\s+ней|в\s+н[её]м|этой|этом|этого|этому|данной|данном|данного|той\s+же|том\s+же"
+    r"|онда|сонда|мұнда|мунда|осы\s+(?:конвенция|шарт|құжат|кужат)\w*|оның|онын|ше"
+    r"|in\s+it|does\s+it|(?:this|that|the\s+same)\s+(?:convention|treaty|agreement|instrument|one)"
+    r"|(?<!is\s)(?<!are\s)there(?!\s+(?:is|are|be|any)\b))(?!\w)",
+    re.I,
+)
+_SHORT_FOLLOWUP_WORDS = 3
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    language: Lang
+    references: References
+    concepts: tuple[str, ...] = ()
+    expansions: Mapping[str, str] = field(default_factory=dict)
+    injection: bool = False
+    followup: bool = False
+
+
+def _is_followup(question: str, refs: References, concepts: Sequence[str]) -> bool:
+    if refs.instruments:
+        return False
+    if refs.articles or _FOLLOWUP_START.match(question) or _FOLLOWUP_WORDS.search(question):
+        return True
+    # «Тогда?», "Why?" lean on the previous turn; «Что такое конфискация?» is short but a topic of its own
+    return not concepts and len(_WORD.findall(question)) <= _SHORT_FOLLOWUP_WORDS
+
+
+def understand(
+    question: str,
+    history: Sequence[str] = (),
+    lang: str = "auto",
+    aliases: Mapping[str, Sequence[str]] | None = None,
+) -> ParsedQuery:
+    """Parse one question in the context of the conversation (`history`: earlier turns, oldest first).
+
+    A question that names no instrument but refers to an article, points back («там», «онда»,
+    "there", «ше?») or is very short is a follow-up when there is history: it takes the instruments of
+    the most recent turn that named one. `lang` "auto" detects the language; a short question with no
+    language evidence of its own takes the language of the last turn.
+    """
+    text = question.strip()
+    aliases = aliases or {}
+    if lang == "auto":
+        scores = _language_scores(text)
+        if max(scores.values()) < 2.0 and history:
+            language = detect_language(history[-1])
+        else:
+            language = detect_language(text)
+    elif lang in LANGS:
+        language = lang  # type: ignore[assignment]
+    else:
+        from .errors import InputError
+
+        raise InputError(f"unknown language {lang!r}; use one of auto, kk, ru, en")
+
+    refs = parse_references(text, aliases)
+    # a concept word inside an instrument's name («Конвенция ООН против коррупции») is not a topic
+    words = [t for t, _ in _tokens(text)]
+    in_names: set[int] = set()
+    if aliases:
+        for start, end, _label in _longest_first(_alias_index(_alias_key(aliases)).find(words)):
+            in_names.update(range(start, end))
+    concepts = _concepts_in(words, in_names)
+
+    followup = bool(history) and _is_followup(text, refs, concepts)
+    if followup:
+        for turn in reversed(history):
+            earlier = parse_references(turn, aliases).instruments
+            if earlier:
+                refs = References(instruments=earlier, articles=refs.articles)
+                break
+    return ParsedQuery(
+        text=text,
+        language=language,
+        references=refs,
+        concepts=concepts,
+        expansions=MappingProxyType(_expand(concepts, words, language)),
+        injection=looks_like_injection(text),
+        followup=followup,
+    )
