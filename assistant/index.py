@@ -26,11 +26,13 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from .provisions import Provision, load_provisions
 from .settings import Settings
 
 SCHEMA = 1
+_DEFINITIONS = re.compile(r"(use of terms|definitions|термин|определени|анықтама)", re.I)
 CURRENT = "current"
 _FIX_BUILD = "run `assistant index` (or `make setup`)"
 
@@ -446,6 +449,17 @@ class Index:
     units: list[str]
     path: Path
     manifest: Manifest
+
+    @cached_property
+    def definition_units(self) -> set[str]:
+        """Units of the "use of terms" articles: a question asking what a term means is answered there."""
+        articles = {
+            p.article_id
+            for pid in self.store.ids
+            for p in self.store.versions(pid).values()
+            if p.level == "article" and _DEFINITIONS.search(p.title)
+        }
+        return {u for u in self.units if split_unit_id(u)[0].split(".")[0] in articles}
 
     def stale_files(self, corpus_dir: Path) -> list[str]:
         """Corpus files whose checksum differs from the one indexed (edited after indexing)."""

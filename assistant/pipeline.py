@@ -9,7 +9,6 @@ loading is guarded by a lock, and retrieval and answering only read).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -34,6 +33,12 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _needs_topic(parsed) -> bool:  # noqa: ANN001
+    """A follow-up, or a question too short to carry a topic of its own."""
+    content = [w for w in parsed.text.split() if len(w) > 3]
+    return bool(parsed.followup) or (len(content) <= 4 and not set(parsed.concepts) - {"definition"})
 
 
 class Assistant:
@@ -106,13 +111,23 @@ class Assistant:
 
         return understand(question, history=history, lang=lang, aliases=self.aliases)
 
-    def request_for(self, parsed) -> Request:  # noqa: ANN001
+    def request_for(self, parsed, history: Sequence[str] = ()) -> Request:  # noqa: ANN001
+        text, expansions, concepts = parsed.text, dict(parsed.expansions), set(parsed.concepts)
+        if history and _needs_topic(parsed):
+            # «Ал Ұлыбританиямен шартта ше?», «А какие основания для отказа там?»: the topic (or the
+            # instrument) is in the earlier turn, so search with both turns.
+            from .query import expand, find_concepts
+
+            text = f"{history[-1]} {parsed.text}"
+            expansions = expand(text, parsed.language)
+            concepts |= set(find_concepts(text))
         return Request(
-            text=parsed.text,
+            text=text,
             lang=parsed.language,
-            expansions=dict(parsed.expansions),
+            expansions=expansions,
             instruments=tuple(parsed.references.instruments),
             articles=tuple(parsed.references.articles),
+            definitions="definition" in concepts,
         )
 
     def retrieve(self, request: Request, *, method: Method = "hybrid", k: int | None = None) -> list[Hit]:
@@ -147,5 +162,3 @@ class Assistant:
             )
         return out
 
-    def timed(self) -> dict[str, float]:
-        return {"t0": time.perf_counter()}

@@ -20,15 +20,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .index import Index, split_unit_id
+from .query import ArticleRef
 
 Method = Literal["hybrid", "dense", "bm25"]
-
-
-@dataclass(frozen=True)
-class ArticleRef:
-    article: str
-    paragraph: str | None = None
-    sub: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +32,7 @@ class Request:
     expansions: dict[str, str] = field(default_factory=dict)  # lang -> glossary terms in that language
     instruments: tuple[str, ...] = ()
     articles: tuple[ArticleRef, ...] = ()
+    definitions: bool = False  # the question asks what a term means
 
 
 @dataclass(frozen=True)
@@ -57,10 +52,10 @@ class Hit:
 
 @dataclass(frozen=True)
 class Weights:
-    rrf_k: float = 30.0
+    rrf_k: float = 10.0
     dense: float = 1.0
     bm25_own: float = 1.0  # BM25 on the question in its own language
-    bm25_other: float = 0.6  # BM25 on the glossary expansion in another language
+    bm25_other: float = 0.4  # BM25 on the glossary expansion in another language
     depth: int = 50
 
 
@@ -136,6 +131,12 @@ def retrieve(
         for name, ranking in bm25_rankings(index, request, allowed, weights.depth).items():
             w = weights.bm25_own if name == f"bm25:{request.lang}" else weights.bm25_other
             lists[name] = (w, ranking)
+    if request.definitions and method == "hybrid":
+        # What does "X" mean? The answer sits in a "use of terms" article, which general retrieval
+        # ranks below the articles that merely use the term; rank those articles on their own too.
+        scope = index.definition_units if allowed is None else index.definition_units & allowed
+        query = " ".join([request.text, *request.expansions.values()])
+        lists["definitions"] = (weights.dense, [uid for uid, _ in index.bm25.search(query, "auto", k=weights.depth, allowed=scope)])
 
     # Reciprocal rank fusion per provision: within one list a provision counts once (its best-ranked
     # language version), so a provision is not favoured merely for existing in three languages.
