@@ -153,9 +153,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         else:
-            from .render import answer_to_text
-
-            print(answer_to_text(answer))
+            print(answer.answer)
+            if answer.citations:
+                print()
+                for c in answer.citations:
+                    print(
+                        f"[{c.id}] {c.label}"
+                        + (f" ({c.source_lang})" if c.source_lang != answer.language else "")
+                    )
         return 0
 
     if args.command == "eval":

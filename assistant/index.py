@@ -49,7 +49,18 @@ from .errors import (
 from .provisions import Provision, load_provisions
 from .settings import Settings
 
-SCHEMA = 1
+SCHEMA = 2  # 2: items (sub-paragraphs) are lexical units too
+_ARTICLE_ORDER = (
+    "title",
+    "abstract-kk",
+    "keywords-kk",
+    "introduction",
+    "methods",
+    "results",
+    "conclusion",
+    "abstract-ru",
+    "abstract-en",
+)
 _DEFINITIONS = re.compile(r"(use of terms|definitions|термин|определени|анықтама)", re.I)
 CURRENT = "current"
 _FIX_BUILD = "run `assistant index` (or `make setup`)"
@@ -114,12 +125,18 @@ def split_unit_id(uid: str) -> tuple[str, str]:
     return pid, lang
 
 
-def retrieval_units(provisions: Sequence[Provision], headers: Callable[[Provision], str]) -> list[Document]:
-    """Paragraph-level units (and whole articles without paragraphs), each with a context header."""
+def retrieval_units(
+    provisions: Sequence[Provision], headers: Callable[[Provision], str], *, items: bool = False
+) -> list[Document]:
+    """Paragraph-level units (and whole articles without paragraphs), each with a context header.
+
+    With `items`, sub-paragraph items are units too: BM25 indexes them (cheap, and a short item that
+    says exactly the thing asked outranks the long paragraph around it); the dense index does not.
+    """
     has_paragraphs = {(p.article_id, p.lang) for p in provisions if p.level == "paragraph"}
     units: list[Document] = []
     for p in provisions:
-        if p.level == "sub":
+        if p.level == "sub" and not items:
             continue
         if p.level == "article" and (p.article_id, p.lang) in has_paragraphs:
             continue
@@ -399,7 +416,8 @@ def build_index(
     np.save(generation / "vectors.npy", vectors, allow_pickle=False)
     from .lexical import BM25Index
 
-    BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in units]).save(generation / "bm25")
+    lexical = retrieval_units(provisions, _header_factory(manifest), items=True)
+    BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(generation / "bm25")
     collection = f"{settings.collection}-{stamp}" if settings.chroma_url else settings.collection
     _write_chroma(chroma_client(settings, generation / "chroma"), collection, units, vectors)
     meta = IndexMeta(
@@ -459,7 +477,42 @@ class Index:
             for p in self.store.versions(pid).values()
             if p.level == "article" and _DEFINITIONS.search(p.title)
         }
-        return {u for u in self.units if split_unit_id(u)[0].split(".")[0] in articles}
+        return {u for u in self.all_units if split_unit_id(u)[0].split(".")[0] in articles}
+
+    @cached_property
+    def commentary_refs(self) -> dict[str, tuple[str, ...]]:
+        """Treaty articles each research-article paragraph discusses («Конвенцияның 13-бабына сәйкес»).
+
+        A paragraph often names the convention once and its articles later («the Convention's article
+        13»), so article numbers are paired with the instruments named in the paragraph and in the
+        last paragraph before it that named one; pairs that do not exist in the corpus are dropped.
+        """
+        from .query import aliases_from_manifest, parse_references
+
+        aliases = aliases_from_manifest(self.manifest)
+        order = {s: i for i, s in enumerate(_ARTICLE_ORDER)}
+        ids = sorted(
+            (p for p in self.store.ids if p.startswith("article:")),
+            key=lambda x: (order.get(x.split(":")[1].split(".")[0], 99), int(x.rsplit(".", 1)[-1])),
+        )
+        refs: dict[str, tuple[str, ...]] = {}
+        context: tuple[str, ...] = ()
+        for pid in ids:
+            p = self.store.get(pid, "kk")
+            if p is None:
+                continue
+            found = parse_references(p.text, aliases)
+            named = tuple(i for i in found.instruments if i != "article")
+            candidates = {f"{inst}:{ref.article}" for inst in (*named, *context) for ref in found.articles}
+            refs[pid] = tuple(sorted(c for c in candidates if c in self.store))
+            if named:
+                context = named
+        return refs
+
+    @cached_property
+    def all_units(self) -> list[str]:
+        """Dense units and the lexical-only item units."""
+        return list(dict.fromkeys([*self.units, *self.bm25.doc_ids]))
 
     def stale_files(self, corpus_dir: Path) -> list[str]:
         """Corpus files whose checksum differs from the one indexed (edited after indexing)."""

@@ -8,12 +8,16 @@ loading is guarded by a lock, and retrieval and answering only read).
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from .answer import Answer
+from .answer import refusal as refusal_answer
 from .citations import label
 from .errors import CorpusError
 from .prompts import Templates, all_templates
@@ -33,6 +37,58 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _safe_language(text: str, detect) -> str:  # noqa: ANN001
+    try:
+        return detect(text) if text and text.strip() else "ru"
+    except Exception:  # noqa: BLE001 - a refusal must not fail on the text it refuses
+        return "ru"
+
+
+# Concepts so general that alone they do not make a question about this corpus («өтініш» = request).
+_GENERIC_CONCEPTS = frozenset({"request", "definition"})
+# Laws the corpus does not hold: a question about them is refused, not answered from a treaty.
+_OTHER_LAW = re.compile(r"(кодекс|конституци|code of|criminal code|constitution|салық|налогов|трудов)", re.I)
+# Partners with no treaty in the corpus: «договор с Китаем» is not answered from another treaty.
+_OTHER_COUNTRY = re.compile(
+    r"\b(кита|қытай|china|chinese|росси|ресей|russia|германи|germany|франци|france|турци|түркия|turkey|"
+    r"узбекистан|өзбекстан|uzbekistan|кыргыз|қырғыз|kyrgyz|инди|үндістан|india|иран|iran|оаэ|uae|швейцари|switzerland)",
+    re.I,
+)
+# Requests for help in hiding or laundering money are refused, whatever the corpus holds on laundering.
+_HARMFUL = re.compile(
+    r"((как|каким образом|помоги).{0,40}(вывести|спрятать|скрыть|отмыть|легализовать|обойти)|"
+    r"how (to|can i|do i|could i).{0,40}(hide|launder|move money|evade|stash)|"
+    r"(қалай).{0,40}(жасыр|жылыстат|шетелге шығар))",
+    re.I,
+)
+
+
+def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noqa: ANN001
+    """Whether the corpus holds something on the question.
+
+    Calibrated on tests/questions.yaml: similarity scores alone do not separate «what is the weather»
+    from a real question (e5 puts everything between 0.77 and 0.87), so the decision rests on what the
+    question names: an instrument or article of the corpus, a concept of the field's glossary, or, for
+    a question naming neither, strong lexical and semantic evidence together.
+    """
+    from .query import find_concepts
+
+    if not hits or _HARMFUL.search(parsed.text):
+        return False
+    if any(h.pinned for h in hits) or request.instruments:
+        return True
+    if _OTHER_LAW.search(parsed.text) or _OTHER_COUNTRY.search(parsed.text):
+        return False
+    if set(find_concepts(request.text)) - _GENERIC_CONCEPTS:
+        return True
+    best_sim = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
+    return best_sim >= _MIN_SIMILARITY and hits[0].score >= _MIN_FUSED
+
+
+_MIN_SIMILARITY = 0.85
+_MIN_FUSED = 0.12
 
 
 def _needs_topic(parsed) -> bool:  # noqa: ANN001
@@ -133,6 +189,105 @@ class Assistant:
     def retrieve(self, request: Request, *, method: Method = "hybrid", k: int | None = None) -> list[Hit]:
         return retrieve(self.index, self.embeddings, request, method=method, k=k or self.settings.top_k)
 
+    # -- answers ----------------------------------------------------------------------------------
+
+    def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
+        """Answer with verified citations, or refuse plainly; never raises for a user's input."""
+        from .guard import Rejection, check_question
+        from .query import detect_language
+
+        started = _clock()
+        timings: dict[str, float] = {}
+        checked = check_question(question, max_chars=self.settings.max_question_chars)
+        if isinstance(checked, Rejection):
+            guess = lang if lang in ("kk", "ru", "en") else _safe_language(question, detect_language)
+            return self._refuse(
+                question, guess, checked.reason, started, limit=self.settings.max_question_chars
+            )
+        turns = self._clean_history(history)
+        parsed = self.understand(checked.text, history=turns, lang=lang)
+        timings["understand"] = round(_clock() - started, 2)
+        if parsed.injection or checked.injection:
+            return self._refuse(question, parsed.language, "injection", started)
+        request = self.request_for(parsed, turns)
+        t = _clock()
+        hits = self.retrieve(request, k=max(self.settings.top_k, 12))
+        timings["retrieve"] = round(_clock() - t, 2)
+        if not is_answerable(parsed, request, hits):
+            return self._refuse(
+                question, parsed.language, "out_of_scope", started, retrieved=hits, timings=timings
+            )
+        t = _clock()
+        answer = self._compose(question, parsed, request, hits)
+        timings["compose"] = round(_clock() - t, 2)
+        timings["total"] = round(_clock() - started, 2)
+        return replace(answer, timings_ms={**timings, **answer.timings_ms})
+
+    def _compose(self, question: str, parsed, request: Request, hits: list[Hit]) -> Answer:  # noqa: ANN001
+        from .answer import choose_commentary, choose_quote, pick_articles, question_terms, render
+        from .citations import verify_citations
+
+        lang = parsed.language
+        store = self.index.store
+        terms = question_terms(request.text, lang, request.expansions)
+        research_only = set(request.instruments) == {"article"}
+        spread = 1 if not request.instruments else 3
+        groups = [] if research_only else pick_articles(hits, per_instrument=spread)
+        quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
+        commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
+        if research_only or (not quotes and commentary is not None):
+            quotes, commentary = ([commentary] if commentary else []), None
+            if not quotes:
+                return refusal_answer(question, lang, "out_of_scope", self.templates)
+        text, citations = render(
+            question,
+            lang,
+            quotes,
+            commentary,
+            templates=self.templates,
+            label_of=self.label,
+            lookup=any(h.pinned for h in hits),
+            research_only=research_only,
+        )
+        retrieved = tuple(h.provision_id for h in hits)
+        check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=store.ids)
+        kept = tuple(c for c in citations if c.id in check.kept)
+        return Answer(
+            question=question,
+            language=lang,
+            answer=text,
+            refused=False,
+            citations=kept,
+            retrieved=retrieved,
+            dropped_citations=check.dropped,
+            mode="extractive",
+        )
+
+    def _refuse(
+        self,
+        question: str,
+        lang: str,
+        reason: str,
+        started: float,
+        *,
+        retrieved: Sequence[Hit] = (),
+        timings: dict[str, float] | None = None,
+        **values: object,
+    ) -> Answer:
+        answer = refusal_answer(question, lang, reason, self.templates, **values)
+        timings = {**(timings or {}), "total": round(_clock() - started, 2)}
+        return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
+
+    def _clean_history(self, history: Sequence[str]) -> list[str]:
+        from .guard import Rejection, check_question
+
+        turns = []
+        for turn in list(history)[-self.settings.max_history_turns :]:
+            checked = check_question(str(turn), max_chars=self.settings.max_question_chars)
+            if not isinstance(checked, Rejection) and not checked.injection:
+                turns.append(checked.text)
+        return turns
+
     def search(
         self, query: str, *, k: int = 5, lang: str = "auto", method: Method = "hybrid"
     ) -> list[SearchHit]:
@@ -162,3 +317,6 @@ class Assistant:
             )
         return out
 
+
+def _clock() -> float:
+    return time.perf_counter() * 1000.0

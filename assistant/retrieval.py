@@ -44,6 +44,7 @@ class Hit:
     langs: tuple[str, ...]  # languages in which a unit of this provision was retrieved
     sources: tuple[str, ...]  # which ranked lists found it ("dense", "bm25:kk", "pinned", ...)
     pinned: bool = False
+    similarity: float | None = None  # best cosine similarity of its units to the question (dense)
 
     @property
     def article_id(self) -> str:
@@ -57,24 +58,31 @@ class Weights:
     bm25_own: float = 1.0  # BM25 on the question in its own language
     bm25_other: float = 0.4  # BM25 on the glossary expansion in another language
     depth: int = 50
+    commentary: float = 1.0  # weight of the articles that retrieved research-article paragraphs discuss
+    commentary_depth: int = 15
 
 
 def _allowed_units(index: Index, instruments: Sequence[str]) -> set[str] | None:
     if not instruments:
         return None
     wanted = set(instruments)
-    return {u for u in index.units if u.split(":", 1)[0] in wanted}
+    return {u for u in index.all_units if u.split(":", 1)[0] in wanted}
 
 
-def dense_ranking(index: Index, embeddings, text: str, instruments: Sequence[str], depth: int) -> list[str]:  # noqa: ANN001
+def dense_ranking(
+    index: Index, embeddings, text: str, instruments: Sequence[str], depth: int
+) -> list[tuple[str, float]]:  # noqa: ANN001
+    """(unit id, cosine similarity) from the vector store, best first."""
     vector = embeddings.embed_query(text)
     where = None
     if len(instruments) == 1:
         where = {"instrument": instruments[0]}
     elif instruments:
         where = {"instrument": {"$in": list(instruments)}}
-    docs = index.vectorstore.similarity_search_by_vector(vector, k=depth, filter=where)
-    return [d.id for d in docs if d.id]
+    found = index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=depth, filter=where)
+    return [
+        (d.id, 1.0 - float(distance)) for d, distance in found if d.id
+    ]  # cosine space: distance = 1 - cos
 
 
 def bm25_rankings(
@@ -120,13 +128,15 @@ def retrieve(
     if allowed is not None and not allowed:
         allowed = None  # a named instrument with no text in the corpus: search everything
     lists: dict[str, tuple[float, list[str]]] = {}
+    similarity: dict[str, float] = {}
     if method in ("hybrid", "dense"):
-        lists["dense"] = (
-            weights.dense,
-            dense_ranking(
-                index, embeddings, request.text, request.instruments if allowed else (), weights.depth
-            ),
+        dense = dense_ranking(
+            index, embeddings, request.text, request.instruments if allowed else (), weights.depth
         )
+        for uid, sim in dense:
+            pid = split_unit_id(uid)[0]
+            similarity[pid] = max(sim, similarity.get(pid, -1.0))
+        lists["dense"] = (weights.dense, [uid for uid, _ in dense])
     if method in ("hybrid", "bm25"):
         for name, ranking in bm25_rankings(index, request, allowed, weights.depth).items():
             w = weights.bm25_own if name == f"bm25:{request.lang}" else weights.bm25_other
@@ -136,7 +146,10 @@ def retrieve(
         # ranks below the articles that merely use the term; rank those articles on their own too.
         scope = index.definition_units if allowed is None else index.definition_units & allowed
         query = " ".join([request.text, *request.expansions.values()])
-        lists["definitions"] = (weights.dense, [uid for uid, _ in index.bm25.search(query, "auto", k=weights.depth, allowed=scope)])
+        lists["definitions"] = (
+            weights.dense,
+            [uid for uid, _ in index.bm25.search(query, "auto", k=weights.depth, allowed=scope)],
+        )
 
     # Reciprocal rank fusion per provision: within one list a provision counts once (its best-ranked
     # language version), so a provision is not favoured merely for existing in three languages.
@@ -153,6 +166,19 @@ def retrieve(
             seen.add(pid)
             score[pid] += w / (weights.rrf_k + rank + 1)
             sources[pid].add(name)
+    if method == "hybrid":
+        # The research article is an expert's reading of the treaties: when a paragraph of it is
+        # among the best hits, the treaty articles it discusses are likely what the question is about.
+        ranked_now = sorted(score, key=lambda pid: -score[pid])[: weights.commentary_depth]
+        boost: list[str] = []
+        for pid in ranked_now:
+            for ref in index.commentary_refs.get(pid, ()):
+                if ref not in boost and (not request.instruments or ref.split(":")[0] in request.instruments):
+                    boost.append(ref)
+        for rank, pid in enumerate(boost):
+            score[pid] += weights.commentary / (weights.rrf_k + rank + 1)
+            sources[pid].add("commentary")
+            langs[pid].update(index.store.versions(pid))
     pinned = _pinned(index, request)
     top = max(score.values(), default=1.0)
     for i, pid in enumerate(pinned):
@@ -171,6 +197,7 @@ def retrieve(
                 langs=tuple(sorted(langs[pid])),
                 sources=tuple(sorted(sources[pid])),
                 pinned=pid in pinned,
+                similarity=similarity.get(pid),
             )
         )
     return hits

@@ -1,0 +1,270 @@
+"""Grounded extractive answers: a lead sentence, the decisive provision text quoted, commentary.
+
+Takes: the parsed question, the retrieval `Hit`s, the provision store and the language templates.
+Gives: an `Answer` whose every quote is a verbatim slice of a retrieved provision and whose every
+citation is data (`Citation`), or a refusal (`refused=True`, no citations) when nothing relevant
+was found. No model writes any of it: the lead sentence is a template filled with citation labels,
+and quotes are chosen sentences or items of the provisions themselves.
+
+How the decisive text is chosen: the best-ranked articles are kept (those within reach of the top
+one, at most three, the research article aside), and inside each the paragraph or item whose words
+share most with the question and its glossary expansion is quoted, with the paragraph's lead-in when
+an item is quoted alone. Quotes are in the question's language when the corpus has that version;
+otherwise in Russian or English, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .citations import Citation
+from .lexical import tokenize
+from .prompts import Templates
+from .provisions import Provision
+from .retrieval import Hit
+
+MAX_ARTICLES = 3
+MAX_QUOTE_CHARS = 700
+RELATIVE_SCORE = 0.55  # further articles must score at least this share of the top one
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    answer: str  # Markdown
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None  # refusals: out_of_scope, injection, empty, too_long, no_words, ...
+    mode: str = "extractive"
+    retrieved: tuple[str, ...] = ()  # provision ids retrieved for this question, best first
+    dropped_citations: tuple[tuple[str, str], ...] = ()  # (id, why) removed by the verifier
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [c.to_dict() for c in self.citations]
+        data["dropped_citations"] = [{"id": i, "reason": r} for i, r in self.dropped_citations]
+        return data
+
+
+@dataclass(frozen=True)
+class Quote:
+    provision: Provision  # the provision quoted (paragraph or item), in the language shown
+    text: str
+    lead_in: str = ""  # the paragraph's opening words when an item is quoted alone
+
+
+# ------------------------------------------------------------------------------ relevance
+
+
+def question_terms(question: str, lang: str, expansions: Mapping[str, str]) -> dict[str, set[str]]:
+    """Stemmed question terms per language (the question's own, plus its glossary expansion)."""
+    out = {lg: set(tokenize(text, lg)) for lg, text in expansions.items() if text}
+    out.setdefault(lang, set()).update(tokenize(question, lang))
+    return out
+
+
+def _overlap(text: str, lang: str, terms: Mapping[str, set[str]]) -> float:
+    wanted = terms.get(lang) or set().union(*terms.values()) if terms else set()
+    if not wanted:
+        return 0.0
+    words = tokenize(text, lang)
+    if not words:
+        return 0.0
+    hit = {w for w in words if w in wanted}
+    numbers = {w for w in hit if w.isdigit()}
+    # Distinct shared terms, a bonus for shared numbers (article numbers, years), damped by length
+    # so that a short item that says exactly the thing beats a long paragraph that mentions it.
+    return (len(hit) + 2.0 * len(numbers)) / math.log(8 + len(words))
+
+
+_SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=[«\"(A-ZА-ЯЁӘІҢҒҮҰҚӨҺ0-9•])")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[: space if space > limit * 0.6 else limit]).rstrip(",;: ") + " …"
+
+
+# ------------------------------------------------------------------------------ selection
+
+
+def pick_articles(hits: Sequence[Hit], *, per_instrument: int = MAX_ARTICLES) -> list[list[Hit]]:
+    """Group hits by article and keep the leading articles (research article excluded).
+
+    `per_instrument=1` (a question that names no instrument) spreads the answer over instruments:
+    «which convention allows ...» is best answered by the strongest article of each.
+    """
+    groups: dict[str, list[Hit]] = {}
+    for h in hits:
+        if h.instrument == "article":
+            continue
+        groups.setdefault(h.article_id, []).append(h)
+    if not groups:
+        return []
+    ordered = sorted(groups.values(), key=lambda g: -max(h.score for h in g))
+    pinned = [g for g in ordered if any(h.pinned for h in g)]
+    if pinned:
+        return pinned[:MAX_ARTICLES]
+    top = max(h.score for h in ordered[0])
+    chosen: list[list[Hit]] = []
+    per: dict[str, int] = {}
+    for g in ordered:
+        inst = g[0].instrument
+        if max(h.score for h in g) < RELATIVE_SCORE * top or per.get(inst, 0) >= per_instrument:
+            continue
+        per[inst] = per.get(inst, 0) + 1
+        chosen.append(g)
+    return chosen[:MAX_ARTICLES]
+
+
+def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set[str]]) -> Quote | None:  # noqa: ANN001
+    """The decisive text of one article: its best paragraph or item, in `lang` when available."""
+    candidates: list[tuple[float, Provision, str]] = []
+    for rank, hit in enumerate(sorted(group, key=lambda h: -h.score)):
+        base = store.get(hit.provision_id, lang)
+        if base is None:
+            continue
+        ids = [hit.provision_id] + store.children(hit.provision_id)
+        for pid in ids:
+            p = store.get(pid, base.lang)
+            if p is None or p.lang != base.lang:
+                continue
+            # A paragraph with items competes with its lead-in only: each item is a candidate itself.
+            own = p.text.split("\n", 1)[0] if p.level != "sub" and store.children(pid) else p.text
+            score = _overlap(own, p.lang, terms) - 0.15 * rank
+            candidates.append((score, p, pid))
+    if not candidates:
+        return None
+    score, best, _ = max(candidates, key=lambda c: c[0])
+    if best.level == "article":
+        # A whole article: quote its best sentences, not all of it.
+        sentences = _sentences(best.text)
+        ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], best.lang, terms))[:2]
+        text = " ".join(sentences[i] for i in sorted(ranked)) if sentences else best.text
+        return Quote(best, _shorten(text))
+    lead_in = ""
+    if best.level == "sub" and best.parent_id:
+        parent = store.get(best.parent_id, best.lang)
+        if parent is not None and parent.lang == best.lang:
+            lead_in = _shorten(parent.text.split("\n", 1)[0], 300)
+    text = best.text
+    if len(text) > MAX_QUOTE_CHARS:
+        sentences = _sentences(text)
+        ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], best.lang, terms))[:2]
+        text = " ".join(sentences[i] for i in sorted(ranked))
+    return Quote(best, _shorten(text), lead_in)
+
+
+def choose_commentary(
+    store, hits: Sequence[Hit], articles: Sequence[str], lang: str, terms: Mapping[str, set[str]]
+) -> Quote | None:  # noqa: ANN001
+    """A paragraph of the research article on the same point, if one was retrieved."""
+    best: tuple[float, Provision] | None = None
+    for rank, h in enumerate(hits):
+        if h.instrument != "article":
+            continue
+        p = store.get(h.provision_id, lang, fallback=("kk", "ru", "en"))
+        if p is None:
+            continue
+        score = _overlap(p.text, p.lang, terms) - 0.1 * rank
+        for art in articles:
+            number = art.split(":", 1)[1]
+            if number.isdigit() and re.search(rf"\b{number}\s*-?\s*(бап|баб|ст|art)", p.text, re.I):
+                score += 2.0  # the article discusses the very provision quoted
+        if best is None or score > best[0]:
+            best = (score, p)
+    if best is None or best[0] <= 0.5:
+        return None
+    p = best[1]
+    sentences = _sentences(p.text)
+    ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], p.lang, terms))[:2]
+    text = " ".join(sentences[i] for i in sorted(ranked)) if sentences else p.text
+    return Quote(p, _shorten(text, 500))
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+def _blockquote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
+
+
+def render(
+    question: str,
+    lang: str,
+    quotes: Sequence[Quote],
+    commentary: Quote | None,
+    *,
+    templates: Mapping[str, Templates],
+    label_of,  # noqa: ANN001 - Callable[[str, str], str]
+    lookup: bool,
+    research_only: bool = False,
+) -> tuple[str, tuple[Citation, ...]]:
+    t = templates[lang]
+    citations: list[Citation] = []
+    parts: list[str] = []
+    labels = [label_of(q.provision.id, lang) for q in quotes]
+    if quotes:
+        if lookup and len(quotes) == 1:
+            parts.append(t.render("answer.lead_lookup", provision=labels[0]))
+        elif len(quotes) == 1:
+            parts.append(t.render("answer.lead_one", provision=labels[0]))
+        else:
+            joined = ", ".join(labels[:-1]) + f" {t.get('answer.and')} " + labels[-1]
+            parts.append(t.render("answer.lead_many", provisions=joined))
+    for q, lab in zip(quotes, labels, strict=True):
+        body = f"{q.lead_in}\n… {q.text}" if q.lead_in else q.text
+        block = _blockquote(body) + f"\n>\n> — **{lab}**"
+        if q.provision.lang != lang:
+            names = templates[lang]
+            block += "  \n> " + t.render(
+                "answer.quote_other_language", language=names.get(f"language_names.{q.provision.lang}")
+            )
+        parts.append(block)
+        citations.append(_citation(q, lab))
+    if commentary is not None:
+        lab = label_of(commentary.provision.id, lang)
+        heading = "" if research_only else f"**{t.get('answer.commentary')}:**\n\n"
+        parts.append(heading + _blockquote(commentary.text) + f"\n>\n> — **{lab}**")
+        citations.append(_citation(commentary, lab, role="commentary"))
+    return "\n\n".join(parts), tuple(citations)
+
+
+def _citation(q: Quote, label: str, role: str = "provision") -> Citation:
+    p = q.provision
+    quote = f"{q.lead_in}\n… {q.text}" if q.lead_in else q.text
+    return Citation(
+        id=p.id,
+        instrument=p.instrument,
+        article=p.article,
+        title=p.title,
+        label=label,
+        quote=quote,
+        source_lang=p.lang,
+        role=role,
+    )
+
+
+def refusal(
+    question: str, lang: str, reason: str, templates: Mapping[str, Templates], **values: object
+) -> Answer:
+    t = templates[lang]
+    key = f"refusal.{reason}"
+    if "{coverage}" in t.get(key):
+        values.setdefault("coverage", t.get("coverage"))
+    return Answer(
+        question=question, language=lang, answer=t.render(key, **values), refused=True, reason=reason
+    )
