@@ -101,7 +101,25 @@ def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
 # ------------------------------------------------------------------------------ selection
 
 
-def pick_articles(hits: Sequence[Hit], *, per_instrument: int = MAX_ARTICLES) -> list[list[Hit]]:
+def group_score(group: Sequence[Hit]) -> float:
+    """An article's best hit: decides whether the article is close enough to the top one to be shown."""
+    return max(h.score for h in group)
+
+
+def group_support(group: Sequence[Hit]) -> float:
+    """An article's evidence for ordering: its best hit, plus less for each further part that matched
+    (13.1, 13.1.a and the research article's comment on art. 13 together outweigh one stray 18.4)."""
+    scores = sorted((h.score for h in group), reverse=True)[:3]
+    return sum(s * w for s, w in zip(scores, (1.0, 0.5, 0.25), strict=False))
+
+
+def pick_articles(
+    hits: Sequence[Hit],
+    *,
+    per_instrument: int = MAX_ARTICLES,
+    relative: float = RELATIVE_SCORE,
+    allowed: set[str] | None = None,
+) -> list[list[Hit]]:
     """Group hits by article and keep the leading articles (research article excluded).
 
     `per_instrument=1` (a question that names no instrument) spreads the answer over instruments:
@@ -109,21 +127,21 @@ def pick_articles(hits: Sequence[Hit], *, per_instrument: int = MAX_ARTICLES) ->
     """
     groups: dict[str, list[Hit]] = {}
     for h in hits:
-        if h.instrument == "article":
+        if h.instrument == "article" or (allowed is not None and h.instrument not in allowed):
             continue
         groups.setdefault(h.article_id, []).append(h)
     if not groups:
         return []
-    ordered = sorted(groups.values(), key=lambda g: -max(h.score for h in g))
+    ordered = sorted(groups.values(), key=lambda g: -group_support(g))
     pinned = [g for g in ordered if any(h.pinned for h in g)]
     if pinned:
         return pinned[:MAX_ARTICLES]
-    top = max(h.score for h in ordered[0])
+    top = max(group_score(g) for g in ordered)
     chosen: list[list[Hit]] = []
     per: dict[str, int] = {}
     for g in ordered:
         inst = g[0].instrument
-        if max(h.score for h in g) < RELATIVE_SCORE * top or per.get(inst, 0) >= per_instrument:
+        if group_score(g) < relative * top or per.get(inst, 0) >= per_instrument:
             continue
         per[inst] = per.get(inst, 0) + 1
         chosen.append(g)

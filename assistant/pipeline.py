@@ -65,6 +65,13 @@ _HARMFUL = re.compile(
 )
 
 
+_WHICH = re.compile(
+    r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
+    r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
+    re.I,
+)
+
+
 def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noqa: ANN001
     """Whether the corpus holds something on the question.
 
@@ -177,12 +184,22 @@ class Assistant:
             text = f"{history[-1]} {parsed.text}"
             expansions = expand(text, parsed.language)
             concepts |= set(find_concepts(text))
+        articles = tuple(parsed.references.articles)
+        if parsed.references.instruments and not articles:
+            # «When did Kazakhstan ratify / when did it enter into force?»: the ratification law in
+            # front of the treaty text (and the note on entry into force that precedes the preamble).
+            from .query import ArticleRef
+
+            if "ratification" in concepts:
+                articles += (ArticleRef("ratification"),)
+            if "entry_into_force" in concepts:
+                articles += (ArticleRef("ratification"), ArticleRef("preamble"))
         return Request(
             text=text,
             lang=parsed.language,
             expansions=expansions,
             instruments=tuple(parsed.references.instruments),
-            articles=tuple(parsed.references.articles),
+            articles=articles,
             definitions="definition" in concepts,
         )
 
@@ -211,7 +228,7 @@ class Assistant:
             return self._refuse(question, parsed.language, "injection", started)
         request = self.request_for(parsed, turns)
         t = _clock()
-        hits = self.retrieve(request, k=max(self.settings.top_k, 12))
+        hits = self.retrieve(request, k=max(self.settings.top_k, 20))
         timings["retrieve"] = round(_clock() - t, 2)
         if not is_answerable(parsed, request, hits):
             return self._refuse(
@@ -224,15 +241,14 @@ class Assistant:
         return replace(answer, timings_ms={**timings, **answer.timings_ms})
 
     def _compose(self, question: str, parsed, request: Request, hits: list[Hit]) -> Answer:  # noqa: ANN001
-        from .answer import choose_commentary, choose_quote, pick_articles, question_terms, render
+        from .answer import choose_commentary, choose_quote, question_terms, render
         from .citations import verify_citations
 
         lang = parsed.language
         store = self.index.store
         terms = question_terms(request.text, lang, request.expansions)
         research_only = set(request.instruments) == {"article"}
-        spread = 1 if not request.instruments else 3
-        groups = [] if research_only else pick_articles(hits, per_instrument=spread)
+        groups = [] if research_only else self._pick(parsed.text, request, hits)
         quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
@@ -252,7 +268,7 @@ class Assistant:
         retrieved = tuple(h.provision_id for h in hits)
         check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=store.ids)
         kept = tuple(c for c in citations if c.id in check.kept)
-        return Answer(
+        answer = Answer(
             question=question,
             language=lang,
             answer=text,
@@ -262,6 +278,29 @@ class Assistant:
             dropped_citations=check.dropped,
             mode="extractive",
         )
+        # -- generative mode (ASSISTANT_MODE=llm; assistant/llm.py): the extractive answer is the fallback
+        if self.settings.mode == "llm":
+            from . import llm
+
+            if self._chat_model is None:
+                with self._lock:
+                    if self._chat_model is None:
+                        self._chat_model = llm.make_chat_model(self.settings)
+            sources = llm.number_sources(store, [c.id for c in kept] + list(retrieved), lang, self.label)
+            return llm.generate_answer(
+                self._chat_model,
+                question,
+                lang,
+                sources,
+                templates=self.templates,
+                label_of=self.label,
+                store=store,
+                retrieved=retrieved,
+                fallback=answer,
+                timeout_s=self.settings.request_timeout_s,
+            )
+        # -- end of generative mode
+        return answer
 
     def _refuse(
         self,
@@ -277,6 +316,27 @@ class Assistant:
         answer = refusal_answer(question, lang, reason, self.templates, **values)
         timings = {**(timings or {}), "total": round(_clock() - started, 2)}
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
+
+    def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
+        from .answer import pick_articles
+
+        if request.instruments:
+            return pick_articles(hits)
+        # No instrument named: one article per instrument. «Which convention allows ...?» asks to
+        # compare instruments: show the best of several, conventions only when it says "convention".
+        which = _WHICH.search(text)
+        if not which:
+            return pick_articles(hits, per_instrument=1)
+        allowed = None
+        if re.search(r"(конвенц|convention)", which.group(0), re.I):
+            allowed = {
+                i
+                for i, inst in self.index.manifest.instruments.items()
+                if inst.kind not in ("bilateral", "article")
+            }
+        return pick_articles(hits, per_instrument=1, relative=0.4, allowed=allowed) or pick_articles(
+            hits, per_instrument=1
+        )
 
     def _clean_history(self, history: Sequence[str]) -> list[str]:
         from .guard import Rejection, check_question

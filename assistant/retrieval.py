@@ -164,7 +164,16 @@ def retrieve(
             if pid in seen:
                 continue
             seen.add(pid)
-            score[pid] += w / (weights.rrf_k + rank + 1)
+            weight = w
+            if (
+                name.startswith("bm25:")
+                and name != f"bm25:{request.lang}"
+                and request.lang not in index.store.versions(pid)
+            ):
+                # No text in the question's language (VCLT is English only): the expansion into another
+                # language is this provision's only lexical evidence, so it counts in full.
+                weight = weights.bm25_own
+            score[pid] += weight / (weights.rrf_k + rank + 1)
             sources[pid].add(name)
     if method == "hybrid":
         # The research article is an expert's reading of the treaties: when a paragraph of it is
