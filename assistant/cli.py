@@ -212,7 +212,7 @@ def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     if args.stats and not args.rebuild:
         meta = read_meta(settings)
     else:
-        report = build_index(settings, make_embeddings(settings), rebuild=args.rebuild)
+        report = build_index(settings, make_embeddings(settings, lazy=True), rebuild=args.rebuild)
         print(report.summary())
         meta = read_meta(settings)
     if args.stats:

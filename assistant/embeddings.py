@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import struct
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -579,12 +580,29 @@ class E5Embeddings(Embeddings):
         self.name = name or self.folder.name
         self.batch_size = batch_size
         self._weights = _weight_files(self.folder)
-        self._model: SentenceTransformer = _load_quietly(self.folder)
-        limit = (
-            self._model.tokenizer.model_max_length if self._model.tokenizer is not None else max_seq_length
-        )
-        self._model.max_seq_length = min(max_seq_length, limit) if limit else max_seq_length
-        self._prompts = dict(self._model.prompts or {})
+        self._max_seq_length = max_seq_length
+        self._loaded: SentenceTransformer | None = None
+        self._load_lock = threading.Lock()
+
+    @property
+    def _model(self) -> SentenceTransformer:
+        # Loaded on first use: `assistant index` with nothing to embed never pays the ~6 s load.
+        if self._loaded is None:
+            with self._load_lock:
+                if self._loaded is None:
+                    _import_sentence_transformers()
+                    with _model_errors(self.folder):
+                        model = _load_quietly(self.folder)
+                    tok = model.tokenizer
+                    limit = tok.model_max_length if tok is not None else self._max_seq_length
+                    model.max_seq_length = min(self._max_seq_length, limit) if limit else self._max_seq_length
+                    self._loaded = model
+        return self._loaded
+
+    def load(self) -> E5Embeddings:
+        """Load the model now (start-up of a server), surfacing a broken folder as ModelError."""
+        _ = self._model
+        return self
 
     @property
     def model(self) -> SentenceTransformer:
@@ -596,6 +614,12 @@ class E5Embeddings(Embeddings):
 
     @cached_property
     def dimension(self) -> int:
+        pooling = self.folder / "1_Pooling" / "config.json"
+        if self._loaded is None and pooling.exists():
+            try:
+                return int(json.loads(pooling.read_text(encoding="utf-8"))["word_embedding_dimension"])
+            except (ValueError, KeyError, OSError):
+                pass  # fall back to asking the model
         get = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
@@ -615,7 +639,7 @@ class E5Embeddings(Embeddings):
             return []
         vectors = self._model.encode(
             list(texts),
-            prompt_name=prompt_name if prompt_name in self._prompts else None,
+            prompt_name=prompt_name if prompt_name in (self._model.prompts or {}) else None,
             batch_size=self.batch_size,
             show_progress_bar=False,
             convert_to_numpy=True,
@@ -631,7 +655,7 @@ class E5Embeddings(Embeddings):
 
     def count_tokens(self, text: str, kind: str = "passage") -> int:
         """Tokens the model sees for `text` (prompt and specials included), before truncation."""
-        prompt = self._prompts.get(kind, "")
+        prompt = (self._model.prompts or {}).get(kind, "")
         return len(self._model.tokenizer(prompt + text, truncation=False)["input_ids"])
 
 
@@ -679,8 +703,12 @@ def _model_errors(where: Path) -> Iterator[None]:
         ) from None
 
 
-def make_embeddings(settings: Settings) -> E5Embeddings:
-    """The one factory: the embedding model named by `settings`, loaded offline on CPU."""
+def make_embeddings(settings: Settings, *, lazy: bool = False) -> E5Embeddings:
+    """The one factory: the embedding model named by `settings`, loaded offline on CPU.
+
+    `lazy` defers loading the weights to the first embedding (the no-change `assistant index` run
+    only needs the model's identity); loading errors are ModelErrors either way.
+    """
     force_offline()
     folder = settings.model_path
     if folder is not None:
@@ -698,11 +726,13 @@ def make_embeddings(settings: Settings) -> E5Embeddings:
             f"embedding model folder {folder} has no weights (model.safetensors or pytorch_model.bin); rebuild "
             "it with `assistant model prepare --force`, or point ASSISTANT_EMBEDDING_MODEL at a complete folder"
         )
-    _import_sentence_transformers()
+    if not lazy:
+        _import_sentence_transformers()
     with _model_errors(folder):
-        return E5Embeddings(
+        embeddings = E5Embeddings(
             folder,
             name=name,
             batch_size=settings.embedding_batch_size,
             max_seq_length=settings.embedding_max_seq_length,
         )
+    return embeddings if lazy else embeddings.load()
