@@ -90,6 +90,18 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
+def best_sentences(text: str, lang: str, terms: Mapping[str, set[str]], n: int = 2) -> str:
+    """The `n` sentences sharing most with the question, in text order; « … » marks what was left out."""
+    sentences = _sentences(text)
+    if len(sentences) <= n:
+        return text
+    ranked = sorted(sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], lang, terms))[:n])
+    out = sentences[ranked[0]]
+    for prev, i in zip(ranked, ranked[1:], strict=False):
+        out += (" " if i == prev + 1 else " … ") + sentences[i]
+    return out
+
+
 def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
     if len(text) <= limit:
         return text
@@ -169,10 +181,7 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
     score, best, _ = max(candidates, key=lambda c: c[0])
     if best.level == "article":
         # A whole article: quote its best sentences, not all of it.
-        sentences = _sentences(best.text)
-        ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], best.lang, terms))[:2]
-        text = " ".join(sentences[i] for i in sorted(ranked)) if sentences else best.text
-        return Quote(best, _shorten(text))
+        return Quote(best, _shorten(best_sentences(best.text, best.lang, terms)))
     lead_in = ""
     if best.level == "sub" and best.parent_id:
         parent = store.get(best.parent_id, best.lang)
@@ -180,9 +189,7 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
             lead_in = _shorten(parent.text.split("\n", 1)[0], 300)
     text = best.text
     if len(text) > MAX_QUOTE_CHARS:
-        sentences = _sentences(text)
-        ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], best.lang, terms))[:2]
-        text = " ".join(sentences[i] for i in sorted(ranked))
+        text = best_sentences(text, best.lang, terms)
     return Quote(best, _shorten(text), lead_in)
 
 
@@ -207,10 +214,7 @@ def choose_commentary(
     if best is None or best[0] <= 0.5:
         return None
     p = best[1]
-    sentences = _sentences(p.text)
-    ranked = sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], p.lang, terms))[:2]
-    text = " ".join(sentences[i] for i in sorted(ranked)) if sentences else p.text
-    return Quote(p, _shorten(text, 500))
+    return Quote(p, _shorten(best_sentences(p.text, p.lang, terms), 500))
 
 
 # ------------------------------------------------------------------------------ rendering
