@@ -18,41 +18,6 @@ from .prompts import Templates
 _ID = re.compile(
     r"^(?P<instrument>[a-z0-9-]+):(?P<article>[a-z0-9-]+)(?:\.(?P<p>\d+|[a-z]))?(?:\.(?P<s>[a-z]))?$"
 )
-_SECTION_NAMES = {
-    "kk": {
-        "introduction": "Кіріспе",
-        "methods": "Материалдар мен әдістер",
-        "results": "Нәтижелер мен талқылау",
-        "conclusion": "Қорытынды",
-        "abstract-kk": "Аңдатпа",
-        "abstract-ru": "Аңдатпа (орысша)",
-        "abstract-en": "Аңдатпа (ағылшынша)",
-        "keywords-kk": "Тірек сөздер",
-        "title": "Тақырып",
-    },
-    "ru": {
-        "introduction": "Введение",
-        "methods": "Материалы и методы",
-        "results": "Результаты и обсуждение",
-        "conclusion": "Заключение",
-        "abstract-kk": "Аннотация (каз.)",
-        "abstract-ru": "Аннотация",
-        "abstract-en": "Аннотация (англ.)",
-        "keywords-kk": "Ключевые слова",
-        "title": "Заглавие",
-    },
-    "en": {
-        "introduction": "Introduction",
-        "methods": "Materials and methods",
-        "results": "Results and discussion",
-        "conclusion": "Conclusion",
-        "abstract-kk": "Abstract (Kazakh)",
-        "abstract-ru": "Abstract (Russian)",
-        "abstract-en": "Abstract",
-        "keywords-kk": "Keywords",
-        "title": "Title",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -81,7 +46,7 @@ def parse_id(provision_id: str) -> ProvisionRef | None:
 def _where(ref: ProvisionRef, t: Templates, lang: str) -> str:
     art = ref.article
     if ref.instrument == "article":
-        section = _SECTION_NAMES[lang].get(art, art)
+        section = t.entries.get(f"sections.{art}", art)
         return t.render("labels.research_paragraph", section=section, p=ref.paragraph or "1")
     if art in ("ratification", "preamble", "final", "annex") or art.startswith(("annex-", "final-")):
         return t.get(f"labels.{art.split('-')[0]}")

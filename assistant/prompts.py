@@ -55,6 +55,20 @@ REQUIRED: dict[str, frozenset[str]] = {
     "language_names.kk": frozenset(),
     "language_names.ru": frozenset(),
     "language_names.en": frozenset(),
+    **{
+        f"sections.{name}": frozenset()
+        for name in (
+            "title",
+            "abstract-kk",
+            "keywords-kk",
+            "introduction",
+            "methods",
+            "results",
+            "conclusion",
+            "abstract-ru",
+            "abstract-en",
+        )
+    },
     "llm.system": frozenset({"language"}),
     "llm.user": frozenset({"question", "provisions"}),
     # web chat labels (assistant/webapp.py)
