@@ -46,21 +46,10 @@ from .errors import (
     IndexMissingError,
     ModelError,
 )
-from .provisions import Provision, load_provisions
+from .provisions import ARTICLE_SECTIONS, Provision, load_provisions
 from .settings import Settings
 
 SCHEMA = 2  # 2: items (sub-paragraphs) are lexical units too
-_ARTICLE_ORDER = (
-    "title",
-    "abstract-kk",
-    "keywords-kk",
-    "introduction",
-    "methods",
-    "results",
-    "conclusion",
-    "abstract-ru",
-    "abstract-en",
-)
 _DEFINITIONS = re.compile(r"(use of terms|definitions|термин|определени|анықтама)", re.I)
 CURRENT = "current"
 _FIX_BUILD = "run `assistant index` (or `make setup`)"
@@ -490,7 +479,7 @@ class Index:
         from .query import aliases_from_manifest, parse_references
 
         aliases = aliases_from_manifest(self.manifest)
-        order = {s: i for i, s in enumerate(_ARTICLE_ORDER)}
+        order = {s: i for i, s in enumerate(ARTICLE_SECTIONS)}
         ids = sorted(
             (p for p in self.store.ids if p.startswith("article:")),
             key=lambda x: (order.get(x.split(":")[1].split(".")[0], 99), int(x.rsplit(".", 1)[-1])),

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ConfigError
+from .provisions import ARTICLE_SECTIONS
 
 LANGS = ("kk", "ru", "en")
 
@@ -55,20 +56,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "language_names.kk": frozenset(),
     "language_names.ru": frozenset(),
     "language_names.en": frozenset(),
-    **{
-        f"sections.{name}": frozenset()
-        for name in (
-            "title",
-            "abstract-kk",
-            "keywords-kk",
-            "introduction",
-            "methods",
-            "results",
-            "conclusion",
-            "abstract-ru",
-            "abstract-en",
-        )
-    },
+    **{f"sections.{name}": frozenset() for name in ARTICLE_SECTIONS},
     "llm.system": frozenset({"language"}),
     "llm.user": frozenset({"question", "provisions"}),
     # web chat labels (assistant/webapp.py)

@@ -494,6 +494,12 @@ def _dedupe(provisions: list[Provision]) -> list[Provision]:
 
 # --- the research article ----------------------------------------------------------------------------
 
+# The research article's sections, in reading order (ids `article:<section>.<n>`).
+ARTICLE_SECTIONS = (
+    "title", "abstract-kk", "keywords-kk", "introduction", "methods", "results", "conclusion",
+    "abstract-ru", "abstract-en",
+)
+
 _ARTICLE_SECTIONS = [
     (re.compile(r"^аңдатпа$", re.I), "abstract-kk", "kk"),
     (re.compile(r"^тірек сөздер", re.I), "keywords-kk", "kk"),

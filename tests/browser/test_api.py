@@ -10,27 +10,11 @@ import socket
 
 import pytest
 
+from tests.helpers import free_port
+
 pytestmark = pytest.mark.browser
 
 QUESTION_RU = "Какие основания для отказа в правовой помощи?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def web(assistant, tmp_path_factory):
-    from assistant import webapp
-
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-data")})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=_free_port(), block=False)
-    yield url, settings
-    app.close()
-    app.ara_runner.close()
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +88,7 @@ def test_login_required_when_auth_is_set(assistant, tmp_path):
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "auth": "ann:s3cr:et"})
     app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=_free_port(), block=False)
+    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         with pytest.raises(AuthenticationError, match="login"):
             Client(url, verbose=False).predict(QUESTION_RU, "ru", api_name="/ask")
@@ -148,7 +132,7 @@ def test_no_outside_connection_at_start_or_per_request(assistant, tmp_path, monk
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
     app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=_free_port(), block=False)
+    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         result = Client(url, verbose=False).predict(QUESTION_RU, "ru", api_name="/ask")
         assert result["citations"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION_KK = "Қай конвенция шет мемлекет сотының тәркілеу туралы шешімін тікелей орындауға мүмкіндік береді?"
 ANSWER_TIMEOUT_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _binaries() -> tuple[str, str] | None:
@@ -66,19 +59,6 @@ def browser(tmp_path_factory):
     d.set_page_load_timeout(60)
     yield d
     d.quit()
-
-
-@pytest.fixture(scope="module")
-def web(assistant, tmp_path_factory):
-    """(url, settings) of the real app, started on a free loopback port with a temporary data folder."""
-    from assistant import webapp
-
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-data")})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=_free_port(), block=False)
-    yield url, settings
-    app.close()
-    app.ara_runner.close()
 
 
 @pytest.fixture(scope="module")

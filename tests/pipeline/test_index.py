@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, free_port, run_cli
 
 pytestmark = pytest.mark.pipeline
 
@@ -147,12 +147,6 @@ def test_index_built_with_another_model_is_refused(small_home, embeddings, tmp_p
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.server
 def test_same_code_runs_against_a_chroma_server(small_home, embeddings, tmp_path) -> None:
     from assistant.index import open_index
@@ -162,7 +156,7 @@ def test_same_code_runs_against_a_chroma_server(small_home, embeddings, tmp_path
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         pytest.fail("the `chroma` command of the chromadb package is missing; run `make install`")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(chroma),
