@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import unicodedata
 import zipfile
 from collections import Counter
@@ -292,16 +293,21 @@ _LOOKALIKE_LOWER = frozenset("aceopxyikh")
 _LOWER_TO_CYR = str.maketrans({k: v for k, v in _LOOKALIKE.items() if k.islower()})
 
 _SNOWBALL_NAMES = {"ru": "russian", "en": "english"}
-_snowball_cache: dict[str, object] = {}
+# A snowballstemmer object keeps the word being stemmed in its own fields: two threads sharing one get
+# each other's stems (and lru_cache below would keep a wrong stem for good). The web app answers on
+# several threads, so each thread gets its own stemmers.
+_snowball_local = threading.local()
 
 
 def _snowball(lang: str) -> Any:  # snowballstemmer ships no type information
-    stemmer = _snowball_cache.get(lang)
+    cache: dict[str, Any] | None = getattr(_snowball_local, "stemmers", None)
+    if cache is None:
+        cache = _snowball_local.stemmers = {}
+    stemmer = cache.get(lang)
     if stemmer is None:
         import snowballstemmer
 
-        stemmer = snowballstemmer.stemmer(_SNOWBALL_NAMES[lang])
-        _snowball_cache[lang] = stemmer
+        stemmer = cache[lang] = snowballstemmer.stemmer(_SNOWBALL_NAMES[lang])
     return stemmer
 
 
