@@ -42,6 +42,7 @@ from langchain_core.documents import Document
 from .corpus import Manifest, file_sha256, load_manifest
 from .errors import (
     IndexCorruptError,
+    IndexError_,
     IndexMismatchError,
     IndexMissingError,
     ModelError,
@@ -68,6 +69,7 @@ class IndexMeta:
     units: int
     provisions: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # instrument -> lang -> provisions
+    files: dict[str, str] = field(default_factory=dict)  # generation file -> sha256, checked on open
 
     @classmethod
     def read(cls, path: Path) -> IndexMeta:
@@ -222,7 +224,8 @@ class ProvisionStore:
             with path.open(encoding="utf-8") as fh:
                 return cls(Provision(**json.loads(line)) for line in fh if line.strip())
         except FileNotFoundError:
-            raise IndexMissingError(f"no provision store in {path.parent}; {_FIX_BUILD}") from None
+            # the generation exists but lost a file: damage, which `assistant index` alone may not see
+            raise IndexCorruptError(f"{path} is missing; run `assistant index --rebuild`") from None
         except (OSError, ValueError, TypeError) as exc:
             raise IndexCorruptError(
                 f"{path} is damaged ({type(exc).__name__}); run `assistant index --rebuild`"
@@ -256,8 +259,14 @@ def _write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndar
     with contextlib.suppress(Exception):  # an absent collection: nothing to delete
         client.delete_collection(name)
     # embedding_function=None: Chroma's default function would download a model; vectors are ours.
+    # Small sync/batch sizes make Chroma write its whole graph before `add` returns. With the defaults
+    # (1000) a collection that is not a multiple of them keeps part of its graph in its log, and every
+    # process that opens the store rewrites the graph files: their build-time checksums (see
+    # `_CHROMA_STABLE`) would then never match. Measured: 3,400 vectors still take ~1.6 s to add.
     collection = client.create_collection(
-        name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        name=name,
+        embedding_function=None,
+        metadata={"hnsw:space": "cosine", "hnsw:batch_size": 10, "hnsw:sync_threshold": 10},
     )
     step = 1000
     for start in range(0, len(units), step):
@@ -268,6 +277,84 @@ def _write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndar
             documents=[u.page_content for u in chunk],
             metadatas=[u.metadata for u in chunk],
         )
+
+
+# ------------------------------------------------------------------------------------------ integrity
+
+
+# Every file of a generation is checksummed when it is built and checked before anything reads it: a
+# damaged file then gives a one-line error instead of wrong answers or a crash. Left out: meta.json (it
+# holds the sums) and the Chroma files that Chroma itself rewrites when a process opens the store (its
+# SQLite database; `length.bin` of a small collection), which Chroma checks itself and `_self_test` below
+# checks by what they answer. Chroma's HNSW graph files are written once, at build time, and must be
+# checked here: random bytes in them crash chromadb's native code, beyond the reach of any `except`.
+_CHROMA_STABLE = frozenset({"data_level0.bin", "header.bin", "link_lists.bin"})
+
+
+def _checked(rel: str) -> bool:
+    parts = rel.split("/")
+    if parts[0] == "chroma":
+        return len(parts) == 3 and parts[2] in _CHROMA_STABLE
+    return rel != "meta.json"
+
+
+def _checked_files(generation: Path) -> list[str]:
+    rels = (p.relative_to(generation).as_posix() for p in sorted(generation.rglob("*")) if p.is_file())
+    return [rel for rel in rels if _checked(rel)]
+
+
+def generation_checksums(generation: Path) -> dict[str, str]:
+    """sha256 of every checked file of a generation, by path relative to it."""
+    return {rel: file_sha256(generation / rel) for rel in _checked_files(generation)}
+
+
+def verify_generation(generation: Path, meta: IndexMeta) -> None:
+    """IndexCorruptError when a file recorded in `meta.files` is missing or differs from build time."""
+    for rel, sha in meta.files.items():
+        if not _checked(rel):
+            continue
+        try:
+            same = file_sha256(generation / rel) == sha
+        except OSError:
+            raise IndexCorruptError(
+                f"index file {rel} is missing from {generation}; run `assistant index --rebuild`"
+            ) from None
+        if not same:
+            raise IndexCorruptError(
+                f"index file {rel} in {generation} is damaged (checksum); run `assistant index --rebuild`"
+            )
+
+
+def _record_checksums(generation: Path, meta: IndexMeta) -> None:
+    """Record the checksums of an index built before they were all kept (replacing meta.json atomically)."""
+    data = asdict(meta) | {"files": generation_checksums(generation)}
+    tmp = generation / f".meta.json.{os.getpid()}"
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, generation / "meta.json")
+
+
+def _self_test(collection, generation: Path, units: Sequence[str]) -> None:  # noqa: ANN001
+    """Query the vector store with a few of its own vectors: each must find itself.
+
+    A Chroma store whose HNSW graph was zeroed or deleted still opens and answers, with wrong neighbours;
+    this finds it in milliseconds. (Random bytes in the graph would crash chromadb's native code instead:
+    the checksums of `verify_generation` stop those first.)
+    """
+    if not units:
+        return
+    vectors = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    picks = sorted({0, len(units) // 2, len(units) - 1})
+    found = collection.query(
+        query_embeddings=[np.asarray(vectors[i], dtype=np.float32).tolist() for i in picks],
+        n_results=min(5, len(units)),
+        include=["distances"],
+    )
+    for i, ids, distances in zip(picks, found["ids"], found["distances"], strict=True):
+        if units[i] not in ids and not any(d < 1e-3 for d in distances):
+            raise IndexCorruptError(
+                f"the vector store of the index in {generation} returns wrong neighbours (damaged); "
+                "run `assistant index --rebuild`"
+            )
 
 
 # ------------------------------------------------------------------------------------------ build
@@ -376,6 +463,13 @@ def build_index(
         and all(k in old_vectors for k in keys)
     )
     if unchanged:
+        try:
+            verify_generation(current, old_meta)
+        except IndexCorruptError:
+            unchanged, old_vectors = False, {}  # damaged: build it again, re-embedding everything
+    if unchanged and set(old_meta.files) != set(_checked_files(current)):
+        _record_checksums(current, old_meta)  # built before some of its files were checksummed
+    if unchanged:
         _cleanup(index_dir, {current}, settings)
         return BuildReport(
             True, len(units), 0, len(units), 0, len(provisions), time.perf_counter() - started, current.name
@@ -421,6 +515,7 @@ def build_index(
         units=len(units),
         provisions=len(provisions),
         counts=store.counts(),
+        files=generation_checksums(generation),
     )
     (generation / "meta.json").write_text(
         json.dumps(asdict(meta), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -538,12 +633,24 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
             f"the index was built for Chroma at {meta.chroma_url or 'the embedded store'}, not {settings.chroma_url or 'the embedded store'}; "
             "run `assistant index` with the same ASSISTANT_CHROMA_URL"
         )
+    verify_generation(current, meta)
     from langchain_chroma import Chroma
 
     from .lexical import BM25Index
 
     store = ProvisionStore.load(current / "provisions.jsonl")
-    bm25 = BM25Index.load(current / "bm25")
+    if len(store) != meta.provisions:
+        raise IndexCorruptError(
+            f"the provision store in {current} holds {len(store)} provisions, the index expects "
+            f"{meta.provisions}; run `assistant index --rebuild`"
+        )
+    try:
+        bm25 = BM25Index.load(current / "bm25")
+    except IndexError_ as exc:
+        # lexical.py says what is wrong; inside a generation that exists, the fix is always a rebuild
+        what = exc.message.split("; ")[0]
+        kind = IndexMismatchError if isinstance(exc, IndexMismatchError) else IndexCorruptError
+        raise kind(f"{what}; run `assistant index --rebuild`") from None
     try:
         units = [u["id"] for u in json.loads((current / "units.json").read_text(encoding="utf-8"))]
         client = chroma_client(settings, current / "chroma")
@@ -554,15 +661,20 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
             create_collection_if_not_exists=False,
         )
         count = vectorstore._collection.count()
-    except IndexMissingError:
+        if count == meta.units == len(units):
+            _self_test(vectorstore._collection, current, units)
+    except IndexError_:
         raise
-    except Exception as exc:  # noqa: BLE001 - chroma raises many types for a damaged store
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - chroma raises many types (a Rust panic is a BaseException)
         raise IndexCorruptError(
             f"the vector store of the index in {index_dir} is unreadable ({type(exc).__name__}); run `assistant index --rebuild`"
         ) from None
-    if count != meta.units:
+    if count != meta.units or len(units) != meta.units:
         raise IndexCorruptError(
-            f"the vector store holds {count} units, the index expects {meta.units}; run `assistant index --rebuild`"
+            f"the vector store holds {count} units ({len(units)} listed), the index expects {meta.units}; "
+            "run `assistant index --rebuild`"
         )
     manifest = load_manifest(settings.path(settings.manifest))
     return Index(
