@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     auth: str | None = None
     concurrency_limit: int = 2
     max_queue: int = 32
+    # A question is at most max_question_chars; anything far bigger is refused before it is read.
+    max_request_bytes: int = 1_000_000
 
     @field_validator("auth")
     @classmethod

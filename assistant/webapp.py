@@ -674,6 +674,69 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     return app
 
 
+class BodyLimit:
+    """ASGI middleware: a request body over `max_bytes` gets 413 before the app reads it.
+
+    Gradio reads any body whole (a 20 MB question costs ~180 MB of server memory); the question limit in
+    guard.py only applies after that. A declared Content-Length is judged at once; a chunked body is read
+    up to the limit and then refused.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = True  # a malformed length is not something to trust
+            if too_big:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body"):
+                break
+
+        async def replay() -> dict:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Callable) -> None:
+        body = f'{{"error": "request body over {self.max_bytes} bytes"}}'.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def launch(
     app: gr.Blocks,
     settings: Settings,
@@ -688,6 +751,8 @@ def launch(
     auth = parse_auth(settings.auth)
     if not is_loopback(host) and auth is None:
         log.warning("listening on %s without a login; set ASSISTANT_AUTH=user:password", host)
+    from starlette.middleware import Middleware
+
     try:
         app.launch(
             server_name=host,
@@ -702,6 +767,7 @@ def launch(
             mcp_server=False,
             enable_monitoring=False,
             footer_links=["api"],
+            app_kwargs={"middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_bytes)]},
             quiet=True,  # gradio's banner suggests `share=True`, which this app never does
             theme=theme(),
             css=CSS,
