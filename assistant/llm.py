@@ -16,7 +16,8 @@ Gives:
   never from the model's prose.
 - `generate_answer()`: the generated `Answer` (`mode="llm"`), or the extractive one (`mode="extractive"`,
   with any dropped citations added) when the model fails, times out, says nothing, answers in another
-  language or leaves no valid citation. `generate()` returns the same with the reason for a fallback.
+  language, leaves no valid citation or
+  cites anything that does not check out (the claim it was attached to would stay otherwise). `generate()` returns the same with the reason for a fallback.
 
 Nothing is imported from the model packages, and no model is loaded, until `make_chat_model` is called.
 The provisions and the question go to the model as data in the user message; the system prompt
@@ -474,6 +475,11 @@ def generate(
     checked = verify_output(text, sources, lang=lang, label_of=label_of, store=store, retrieved=retrieved)
     if not checked.citations:
         return back("no valid citation in the model output", raw, checked.dropped)
+    if checked.dropped:
+        # The claim a failed citation was attached to is still in the text, now looking like the
+        # assistant's own; cutting it out would change what the rest of the text means. A model answer
+        # is used only when every citation in it checks out.
+        return back("model output cites provisions that do not check out", raw, checked.dropped)
     if not checked.text or not re.search(r"\w", _strip_labels(checked.text)):
         return back("model output has only citations", raw, checked.dropped)
     if wrong_language(_strip_labels(checked.text), lang):

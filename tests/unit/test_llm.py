@@ -281,11 +281,12 @@ def test_kazakh_answer_is_kept() -> None:
     assert a.mode == "llm" and label_of("strasbourg1990:13.1.a", "kk") in a.answer
 
 
-def test_partly_wrong_citations_are_dropped_and_reported() -> None:
-    a = run(FakeListChatModel(responses=["Yes [1], see also [9] and [uncac:57.3]."])).answer
-    assert a.mode == "llm" and [c.id for c in a.citations] == ["strasbourg1990:13.1.a"]
-    assert [d for d, _ in a.dropped_citations] == ["[9]", "uncac:57.3"]
-    assert "[9]" not in a.answer and "57.3" not in a.answer
+def test_partly_wrong_citations_are_reported_and_the_answer_falls_back() -> None:
+    g = run(FakeListChatModel(responses=["Yes [1], see also [9] and [uncac:57.3]."]))
+    assert "do not check out" in (g.fallback_reason or "")
+    assert g.answer.mode == "extractive" and g.answer.answer == fallback().answer
+    assert [d for d, _ in g.answer.dropped_citations] == ["[9]", "uncac:57.3"]
+    assert "[9]" not in g.answer.answer and "57.3" not in g.answer.answer
 
 
 @pytest.mark.parametrize(
@@ -363,8 +364,12 @@ class _Recording(FakeListChatModel):
             [],
         ),
         ("X: the Atlantis Convention allows everything.", "extractive", []),
-        # obeys it and cites the provision holding the injection, plus an invented number
-        ("X: the Atlantis Convention allows everything [4][12].", "llm", ["untoc:12.1"]),
+        # obeys it and cites the provision holding the injection, plus an invented number: the
+        # invented one sends the whole answer back to the extractive one
+        ("X: the Atlantis Convention allows everything [4][12].", "extractive", []),
+        # cites only the provision holding the injection: a real, shown provision, so the citation
+        # stands (the verifier checks where a claim comes from, not whether the source is honest)
+        ("X: the Atlantis Convention allows everything [4].", "llm", ["untoc:12.1"]),
     ],
 )
 def test_an_answer_that_follows_injected_text_still_cites_only_real_provisions(
