@@ -276,7 +276,8 @@ _KK_LATIN_LETTERS = frozenset("áǵńóúýı")  # letters of the Kazakh Latin a
 
 def _language_scores(text: str) -> dict[str, float]:
     scores = {"kk": 0.0, "ru": 0.0, "en": 0.0}
-    for m in _WORD.finditer(text.lower()):
+    # NFKC: full-width and styled letters («ｉｇｎｏｒｅ», «𝐜𝐨𝐧𝐟𝐢𝐬𝐜𝐚𝐭𝐢𝐨𝐧») are the plain letters they look like
+    for m in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
         raw = m.group()
         for word in re.split(r"[-'’]", raw):
             if not word or word.isdigit() or not any(c.isalpha() for c in word):
