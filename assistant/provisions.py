@@ -496,8 +496,15 @@ def _dedupe(provisions: list[Provision]) -> list[Provision]:
 
 # The research article's sections, in reading order (ids `article:<section>.<n>`).
 ARTICLE_SECTIONS = (
-    "title", "abstract-kk", "keywords-kk", "introduction", "methods", "results", "conclusion",
-    "abstract-ru", "abstract-en",
+    "title",
+    "abstract-kk",
+    "keywords-kk",
+    "introduction",
+    "methods",
+    "results",
+    "conclusion",
+    "abstract-ru",
+    "abstract-en",
 )
 
 _ARTICLE_SECTIONS = [

@@ -40,13 +40,20 @@ def test_ask_cli_json_shape() -> None:
     ("history", "question", "lang", "instrument"),
     [
         (["Что говорит статья 54 УНКАК?"], "Ал 55-бап ше?", "kk", "uncac:55"),
-        (["Что говорит статья 13 Страсбургской конвенции?"], "А какие основания для отказа там?", "ru", "strasbourg1990:18"),
+        (
+            ["Что говорит статья 13 Страсбургской конвенции?"],
+            "А какие основания для отказа там?",
+            "ru",
+            "strasbourg1990:18",
+        ),
     ],
 )
 def test_follow_ups_resolve_the_instrument_in_play(assistant, history, question, lang, instrument) -> None:
     answer = assistant.ask(question, history=history)
     assert answer.language == lang and not answer.refused
-    assert any(c.id == instrument or c.id.startswith(instrument + ".") for c in answer.citations), [c.id for c in answer.citations]
+    assert any(c.id == instrument or c.id.startswith(instrument + ".") for c in answer.citations), [
+        c.id for c in answer.citations
+    ]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +89,9 @@ def test_every_quote_is_verbatim_from_a_retrieved_existing_provision(assistant, 
     assert answer.citations
     for c in answer.citations:
         assert c.id in store, c.id
-        assert any(c.id == r or c.id.startswith(r + ".") or r.startswith(c.id + ".") for r in answer.retrieved)
+        assert any(
+            c.id == r or c.id.startswith(r + ".") or r.startswith(c.id + ".") for r in answer.retrieved
+        )
         provision = store.get(c.id, c.source_lang)
         assert provision is not None and provision.lang == c.source_lang
         for piece in c.quote.replace("…", "\n").split("\n"):
