@@ -3,7 +3,8 @@
 Takes: raw question text and the length limit (`Settings.max_question_chars`). Gives: a
 `CleanQuestion` (Unicode NFC, no control / zero-width / bidi-override characters, HTML tags and
 Markdown images/links reduced to their words, whitespace collapsed) or a `Rejection` with a reason
-code and a one-line message in kk/ru/en. A rejection is a value, not an exception: the caller shows it.
+code (worded for the user by `refusal.<reason>` in prompts/). A rejection is a value, not an
+exception: the caller shows it.
 
 `looks_like_injection` flags attempts to override the assistant's instructions (kk/ru/en). It does not
 reject: the answer stage keeps answering from the corpus only, and the flag lets it say so and log it.
@@ -21,29 +22,6 @@ __all__ = ["CleanQuestion", "Rejection", "RejectReason", "check_question", "look
 
 RejectReason = Literal["empty", "too_long", "no_words", "unsupported_language"]
 
-_MESSAGES: dict[str, dict[str, str]] = {
-    "empty": {
-        "en": "The question is empty; type a question about the treaties.",
-        "ru": "Вопрос пуст; введите вопрос о договорах.",
-        "kk": "Сұрақ бос; шарттар туралы сұрақ жазыңыз.",
-    },
-    "too_long": {
-        "en": "The question is {length} characters long, over the limit of {limit}; shorten it.",
-        "ru": "Вопрос длиной {length} символов превышает предел {limit}; сократите его.",
-        "kk": "Сұрақ ұзындығы {length} таңба, шегі {limit}; сұрақты қысқартыңыз.",
-    },
-    "no_words": {
-        "en": "The question has no words; ask it in Kazakh, Russian or English.",
-        "ru": "В вопросе нет слов; задайте его на казахском, русском или английском.",
-        "kk": "Сұрақта сөз жоқ; оны қазақ, орыс немесе ағылшын тілінде қойыңыз.",
-    },
-    "unsupported_language": {
-        "en": "Only Kazakh, Russian and English are supported; ask the question in one of them.",
-        "ru": "Поддерживаются только казахский, русский и английский; задайте вопрос на одном из них.",
-        "kk": "Тек қазақ, орыс және ағылшын тілдері қолдау табады; сұрақты солардың бірінде қойыңыз.",
-    },
-}
-
 
 @dataclass(frozen=True)
 class CleanQuestion:
@@ -57,15 +35,7 @@ class Rejection:
     reason: RejectReason
     length: int | None = None
     limit: int | None = None
-
-    @property
-    def message(self) -> str:
-        """One line in English saying what to do."""
-        return self.localized("en")
-
-    def localized(self, lang: str) -> str:
-        texts = _MESSAGES[self.reason]
-        return texts.get(lang, texts["en"]).format(length=self.length, limit=self.limit)
+    # The message a user sees is `refusal.<reason>` in prompts/<lang>.toml (answer.refusal).
 
 
 # ------------------------------------------------------------------------------------ cleaning
