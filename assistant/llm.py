@@ -14,10 +14,11 @@ Gives:
   was retrieved for this question and was shown to the model, drops and reports the others, and puts
   the human label in brackets where each marker was. `Citation`s are built from the provision store,
   never from the model's prose.
-- `generate_answer()`: the generated `Answer` (`mode="llm"`), or the extractive one (`mode="extractive"`,
-  with any dropped citations added) when the model fails, times out, says nothing, answers in another
-  language, leaves no valid citation or
-  cites anything that does not check out (the claim it was attached to would stay otherwise). `generate()` returns the same with the reason for a fallback.
+- `generate()`: a `Generation` holding the generated `Answer` (`mode="llm"`), or the extractive one
+  (`mode="extractive"`, with any dropped citations added) when the model fails, times out, says
+  nothing, answers in another language, leaves no valid citation or cites anything that does not
+  check out (the claim it was attached to would stay otherwise); plus the raw model text and the
+  reason for a fallback.
 
 Nothing is imported from the model packages, and no model is loaded, until `make_chat_model` is called.
 The provisions and the question go to the model as data in the user message; the system prompt
@@ -444,7 +445,11 @@ def generate(
     fallback: Answer,
     timeout_s: float | None = None,
 ) -> Generation:
-    """`generate_answer`, plus the raw model text and the reason for a fallback."""
+    """A model-written answer citing only verified provisions, or `fallback` (never raises).
+
+    `sources` are the provisions shown to the model (`number_sources`), `retrieved` every provision id
+    retrieved for the question, `fallback` the extractive answer for the same question.
+    """
     started = time.perf_counter()
 
     def back(reason: str, raw: str = "", dropped: Sequence[tuple[str, str]] = ()) -> Generation:
@@ -496,38 +501,6 @@ def generate(
         dropped_citations=checked.dropped,
     )
     return Generation(answer, raw, None)
-
-
-def generate_answer(
-    chat_model: Any,
-    question: str,
-    lang: str,
-    sources: Sequence[Source],
-    *,
-    templates: Mapping[str, Templates],
-    label_of: Callable[[str, str], str],
-    store: ProvisionStore,
-    retrieved: Collection[str],
-    fallback: Answer,
-    timeout_s: float | None = None,
-) -> Answer:
-    """A model-written answer citing only verified provisions, or `fallback` (never raises).
-
-    `sources` are the provisions shown to the model (`number_sources`), `retrieved` every provision id
-    retrieved for the question, `fallback` the extractive answer for the same question.
-    """
-    return generate(
-        chat_model,
-        question,
-        lang,
-        sources,
-        templates=templates,
-        label_of=label_of,
-        store=store,
-        retrieved=retrieved,
-        fallback=fallback,
-        timeout_s=timeout_s,
-    ).answer
 
 
 def _strip_labels(text: str) -> str:

@@ -293,7 +293,7 @@ class Assistant:
                     if self._chat_model is None:
                         self._chat_model = llm.make_chat_model(self.settings)
             sources = llm.number_sources(store, [c.id for c in kept] + list(retrieved), lang, self.label)
-            return llm.generate_answer(
+            return llm.generate(
                 self._chat_model,
                 question,
                 lang,
@@ -304,7 +304,7 @@ class Assistant:
                 retrieved=retrieved,
                 fallback=answer,
                 timeout_s=self.settings.request_timeout_s,
-            )
+            ).answer
         # -- end of generative mode
         return answer
 

@@ -391,7 +391,7 @@ def test_a_refused_fallback_is_returned_without_calling_the_model() -> None:
     model = _Recording(responses=["[1]"])
     model.seen.clear()
     refused = Answer(question="q", language="en", answer="no", refused=True, reason="out_of_scope")
-    a = llm.generate_answer(
+    a = llm.generate(
         model,
         "q",
         "en",
@@ -401,7 +401,7 @@ def test_a_refused_fallback_is_returned_without_calling_the_model() -> None:
         store=STORE,
         retrieved=RETRIEVED,
         fallback=refused,
-    )
+    ).answer
     assert a.refused and a.citations == () and model.seen == []
 
 
