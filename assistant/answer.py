@@ -102,7 +102,8 @@ def best_sentences(text: str, lang: str, terms: Mapping[str, set[str]], n: int =
     return out
 
 
-def _shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
+def shorten(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """`text` cut at a word boundary before `limit` characters, with « …» where it was cut."""
     if len(text) <= limit:
         return text
     cut = text[:limit]
@@ -181,16 +182,16 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
     score, best, _ = max(candidates, key=lambda c: c[0])
     if best.level == "article":
         # A whole article: quote its best sentences, not all of it.
-        return Quote(best, _shorten(best_sentences(best.text, best.lang, terms)))
+        return Quote(best, shorten(best_sentences(best.text, best.lang, terms)))
     lead_in = ""
     if best.level == "sub" and best.parent_id:
         parent = store.get(best.parent_id, best.lang)
         if parent is not None and parent.lang == best.lang:
-            lead_in = _shorten(parent.text.split("\n", 1)[0], 300)
+            lead_in = shorten(parent.text.split("\n", 1)[0], 300)
     text = best.text
     if len(text) > MAX_QUOTE_CHARS:
         text = best_sentences(text, best.lang, terms)
-    return Quote(best, _shorten(text), lead_in)
+    return Quote(best, shorten(text), lead_in)
 
 
 def choose_commentary(
@@ -214,7 +215,7 @@ def choose_commentary(
     if best is None or best[0] <= 0.5:
         return None
     p = best[1]
-    return Quote(p, _shorten(best_sentences(p.text, p.lang, terms), 500))
+    return Quote(p, shorten(best_sentences(p.text, p.lang, terms), 500))
 
 
 # ------------------------------------------------------------------------------ rendering

@@ -122,12 +122,13 @@ def verify_citations(
             dropped.append((cid, "not a provision id"))
         elif cid not in exists:
             dropped.append((cid, "no such provision in the index"))
-        elif not any(_related(cid, r) for r in retrieved):
+        elif not any(related(cid, r) for r in retrieved):
             dropped.append((cid, "not retrieved for this question"))
         else:
             kept.append(cid)
     return Verification(tuple(kept), tuple(dropped))
 
 
-def _related(a: str, b: str) -> bool:
+def related(a: str, b: str) -> bool:
+    """The same provision at another granularity: equal, ancestor or descendant."""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")

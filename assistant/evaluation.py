@@ -255,7 +255,11 @@ def matches_any(provision_id: str, golds: Iterable[str]) -> bool:
 
 
 def related(a: str, b: str) -> bool:
-    """Same provision at another granularity: equal, ancestor or descendant."""
+    """Same provision at another granularity: equal, ancestor or descendant.
+
+    Written out again on purpose (citations.related is the verifier's): the evaluation checks the
+    verifier's work and must not share its code.
+    """
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 

@@ -37,8 +37,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .answer import MAX_QUOTE_CHARS, Answer
-from .citations import Citation, parse_id, verify_citations
+from .answer import MAX_QUOTE_CHARS, Answer, shorten
+from .citations import Citation, parse_id, related, verify_citations
 from .errors import ConfigError, ModelError
 from .prompts import Templates
 from .provisions import Provision
@@ -151,18 +151,6 @@ class Source:
     text: str  # as shown, shortened
 
 
-def _related(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    return cut[: space if space > limit * 0.6 else limit].rstrip(",;: ") + " …"
-
-
 def number_sources(
     store: ProvisionStore,
     ids: Iterable[str],
@@ -181,12 +169,12 @@ def number_sources(
     for pid in ids:
         if len(out) >= limit:
             break
-        if any(_related(pid, s.id) for s in out):
+        if any(related(pid, s.id) for s in out):
             continue
         p = store.get(pid, lang)
         if p is None:
             continue
-        out.append(Source(len(out) + 1, pid, label_of(pid, lang), p, _shorten(p.text, max_chars)))
+        out.append(Source(len(out) + 1, pid, label_of(pid, lang), p, shorten(p.text, max_chars)))
     return tuple(out)
 
 
@@ -292,7 +280,7 @@ def verify_output(
         if check.dropped:
             dropped.setdefault(*check.dropped[0])
             return None
-        if not any(_related(ref, s.id) for s in sources):
+        if not any(related(ref, s.id) for s in sources):
             dropped.setdefault(ref, "not among the provisions given to the model")
             return None
         return ref
@@ -333,7 +321,7 @@ def _citation(store: ProvisionStore, pid: str, lang: str, label_of: Callable[[st
         article=p.article,
         title=p.title,
         label=label_of(pid, lang),
-        quote=_shorten(p.text, MAX_QUOTE_CHARS),
+        quote=shorten(p.text, MAX_QUOTE_CHARS),
         source_lang=p.lang,
         role="commentary" if p.instrument == "article" else "provision",
     )
@@ -370,12 +358,17 @@ def invoke_with_timeout(chat_model: Any, messages: list[Any], timeout_s: float |
     """
     result: dict[str, Any] = {}
     done = threading.Event()
+    abandoned = threading.Event()
     serial = _serialised(chat_model)
 
     def work() -> None:
         try:
             if serial:
                 with _LOCAL_LOCK:
+                    # A call whose caller gave up while it waited for the model must not run at all:
+                    # nobody reads its reply, and it would hold up the calls queued behind it.
+                    if abandoned.is_set():
+                        return
                     result["message"] = chat_model.invoke(messages)
             else:
                 result["message"] = chat_model.invoke(messages)
@@ -386,6 +379,7 @@ def invoke_with_timeout(chat_model: Any, messages: list[Any], timeout_s: float |
 
     threading.Thread(target=work, name="assistant-llm", daemon=True).start()
     if not done.wait(timeout_s):
+        abandoned.set()
         raise ModelTimeout(f"no reply within {timeout_s:g} s")
     if "error" in result:
         raise result["error"]

@@ -272,7 +272,7 @@ class Assistant:
             research_only=research_only,
         )
         retrieved = tuple(h.provision_id for h in hits)
-        check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=store.ids)
+        check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=store)
         kept = tuple(c for c in citations if c.id in check.kept)
         answer = Answer(
             question=question,
