@@ -47,6 +47,7 @@ from .errors import (
     IndexMissingError,
     ModelError,
 )
+from .lexical import ANALYZER_VERSION
 from .provisions import ARTICLE_SECTIONS, Provision, load_provisions
 from .settings import Settings
 
@@ -70,6 +71,7 @@ class IndexMeta:
     provisions: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # instrument -> lang -> provisions
     files: dict[str, str] = field(default_factory=dict)  # generation file -> sha256, checked on open
+    analyzer: str = ""  # lexical.ANALYZER_VERSION the BM25 index was built with
 
     @classmethod
     def read(cls, path: Path) -> IndexMeta:
@@ -428,6 +430,10 @@ def _cleanup(index_dir: Path, keep: set[Path], settings: Settings) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _indexed_files(manifest: Manifest) -> dict[str, str]:
+    return {d.file: d.sha256 for d in manifest.documents}
+
+
 def corpus_checksums(manifest: Manifest, corpus_dir: Path) -> dict[str, str]:
     return {
         d.file: file_sha256(corpus_dir / d.file) for d in manifest.documents if (corpus_dir / d.file).exists()
@@ -464,7 +470,10 @@ def build_index(
     unchanged = (
         old_meta is not None
         and old_meta.schema == SCHEMA
+        # a new tokenizer or stemmer needs a new BM25 index (the vectors are still reused)
+        and old_meta.analyzer == ANALYZER_VERSION
         and old_meta.manifest_hash == manifest.hash
+        and old_meta.corpus == _indexed_files(manifest)  # what open_index checks
         and old_meta.chroma_url == settings.chroma_url
         and len(old_vectors) == len(keys)
         and all(k in old_vectors for k in keys)
@@ -515,7 +524,7 @@ def build_index(
         model_id=model_id,
         dimension=dim,
         manifest_hash=manifest.hash,
-        corpus=corpus_checksums(manifest, corpus_dir),
+        corpus=_indexed_files(manifest),  # load_provisions checked each file against these
         collection=collection,
         chroma_url=settings.chroma_url,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -523,6 +532,7 @@ def build_index(
         provisions=len(provisions),
         counts=store.counts(),
         files=generation_checksums(generation),
+        analyzer=ANALYZER_VERSION,
     )
     (generation / "meta.json").write_text(
         json.dumps(asdict(meta), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -630,6 +640,17 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
         raise IndexMismatchError(
             f"the index in {index_dir} has format {meta.schema}, this version reads {SCHEMA}; run `assistant index --rebuild`"
         )
+    if meta.analyzer != ANALYZER_VERSION:
+        raise IndexMismatchError(
+            f"the index in {index_dir} was built with text analyzer {meta.analyzer or '(older)'}, this version "
+            f"uses {ANALYZER_VERSION}; run `assistant index` (the vectors are reused)"
+        )
+    manifest = load_manifest(settings.path(settings.manifest))
+    if meta.corpus != _indexed_files(manifest):
+        # documents added to (or changed in) the manifest since indexing: the index does not hold them
+        raise IndexMismatchError(
+            f"the corpus manifest changed since the index in {index_dir} was built; run `assistant index`"
+        )
     if meta.model_id != embeddings.model_id or meta.dimension != int(embeddings.dimension):
         raise IndexMismatchError(
             f"the index was built with embedding model {meta.model_id}, but {embeddings.model_id} is configured; "
@@ -683,7 +704,6 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
             f"the vector store holds {count} units ({len(units)} listed), the index expects {meta.units}; "
             "run `assistant index --rebuild`"
         )
-    manifest = load_manifest(settings.path(settings.manifest))
     return Index(
         meta=meta,
         store=store,

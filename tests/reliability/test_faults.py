@@ -251,6 +251,35 @@ def test_missing_index_gives_one_clear_error(built_index, embeddings, tmp_path) 
 
 
 @pytest.mark.pipeline
+@pytest.mark.parametrize("change", ["analyzer", "manifest"])
+def test_index_out_of_date_is_refused_and_brought_up_to_date_without_embedding(
+    hostile_home, embeddings, tmp_path, change
+) -> None:
+    """An index built by an older text analyzer, or before the manifest gained a document, is not
+    served (one line naming `assistant index`); `assistant index` then rebuilds it reusing the vectors."""
+    from assistant.errors import IndexMismatchError
+    from assistant.index import build_index, open_index
+    from assistant.settings import load_settings
+
+    home = tmp_path / "home"
+    shutil.copytree(hostile_home, home, symlinks=True)
+    gen = (home / "index" / "current").resolve()
+    meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+    if change == "analyzer":
+        meta["analyzer"] = "older"
+    else:
+        meta["corpus"].pop(sorted(meta["corpus"])[0])  # as if that document was added after indexing
+    (gen / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    settings = load_settings(home=home)
+    with pytest.raises(IndexMismatchError, match=r"run `assistant index`") as err:
+        open_index(settings, embeddings)
+    assert err.value.exit_code == 5 and "\n" not in err.value.message and "--rebuild" not in err.value.message
+    report = build_index(settings, embeddings, progress=False)
+    assert not report.up_to_date and report.embedded == 0
+    assert open_index(settings, embeddings).store
+
+
+@pytest.mark.pipeline
 def test_damage_at_the_command_line(built_index, index_copy, hostile_home, tmp_path) -> None:
     """What a user sees: exit 5 (index) or 3 (corpus) and one line naming the fix; no traceback."""
     index_dir, gen = index_copy()
