@@ -39,19 +39,6 @@ class SearchHit:
         return asdict(self)
 
 
-_LANGUAGE_SAMPLE = 2000
-
-
-def _safe_language(text: str, detect) -> str:  # noqa: ANN001
-    # The opening of a rejected text tells its language as well as the whole: detecting on megabytes
-    # would make the cheapest refusal the slowest request.
-    sample = text[:_LANGUAGE_SAMPLE] if isinstance(text, str) else ""
-    try:
-        return detect(sample) if sample.strip() else "ru"
-    except Exception:  # noqa: BLE001 - a refusal must not fail on the text it refuses
-        return "ru"
-
-
 # Concepts so general that alone they do not make a question about this corpus («өтініш» = request).
 _GENERIC_CONCEPTS = frozenset({"request", "definition"})
 # Laws the corpus does not hold: a question about them is refused, not answered from a treaty.
@@ -217,13 +204,13 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
         from .guard import Rejection, check_question
-        from .query import detect_language
+        from .query import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
         checked = check_question(question, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):
-            guess = lang if lang in ("kk", "ru", "en") else _safe_language(question, detect_language)
+            guess = lang if lang in ("kk", "ru", "en") else guess_language(question, "ru")
             return self._refuse(
                 question, guess, checked.reason, started, limit=self.settings.max_question_chars
             )

@@ -316,6 +316,19 @@ def detect_language(text: str) -> Lang:
     return best if scores[best] > 0 else "ru"
 
 
+# Enough of a text to tell its language; detecting on megabytes would make refusing it the slowest request.
+_LANGUAGE_SAMPLE = 2000
+
+
+def guess_language(text: object, default: Lang) -> Lang:
+    """The language to word a refusal in: `detect_language` on the text's opening; never raises."""
+    sample = text[:_LANGUAGE_SAMPLE] if isinstance(text, str) else ""
+    try:
+        return detect_language(sample) if sample.strip() else default
+    except Exception:  # noqa: BLE001 - a refusal must not fail on the text it refuses
+        return default
+
+
 # ------------------------------------------------------------------------------------ references
 
 _LATIN = "abcdefghijklmnopqrstuvwxyz"

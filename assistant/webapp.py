@@ -291,16 +291,6 @@ def is_loopback(host: str) -> bool:
 # ------------------------------------------------------------------------------ requests
 
 
-def _guess_language(question: str) -> str:
-    try:
-        from .query import detect_language
-
-        lang = detect_language(question) if question.strip() else DEFAULT_UI_LANG
-    except Exception:  # noqa: BLE001 - only picks the language of a refusal
-        lang = DEFAULT_UI_LANG
-    return lang if lang in UI_LANGS else DEFAULT_UI_LANG
-
-
 class Runner:
     """Calls `Assistant.ask` with a time limit and a cap on work in flight; always returns an `Answer`.
 
@@ -335,8 +325,9 @@ class Runner:
 
     def _refusal(self, question: str, lang: str, reason: str) -> Answer:
         from .answer import refusal
+        from .query import guess_language
 
-        shown = lang if lang in UI_LANGS else _guess_language(question)
+        shown = lang if lang in UI_LANGS else guess_language(question, DEFAULT_UI_LANG)
         return refusal(question, shown, reason, self.assistant.templates)
 
     def close(self) -> None:
