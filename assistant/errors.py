@@ -11,10 +11,9 @@
     ├── ModelError                  the embedding/chat model is missing or unusable (exit 4)
     ├── IndexError_                 the index (exit 5)
     │   ├── IndexMissingError       no index built yet
-    │   ├── IndexMismatchError      built with another model / dimension / corpus
+    │   ├── IndexMismatchError      built with another model / analyzer / corpus manifest
     │   └── IndexCorruptError       files damaged or unreadable
-    ├── QuestionFileError           an evaluation question file fails its schema (exit 2)
-    └── BusyError                   too many requests waiting; try again shortly (exit 75)
+    └── QuestionFileError           an evaluation question file fails its schema (exit 2)
 
 "No grounded answer" is not an error: it is an `Answer` with `refused=True`.
 """
@@ -83,7 +82,3 @@ class IndexCorruptError(IndexError_):
 
 class QuestionFileError(AssistantError):
     exit_code = 2
-
-
-class BusyError(AssistantError):
-    exit_code = 75

@@ -335,7 +335,8 @@ class Assistant:
         from .guard import Rejection, check_question
 
         turns = []
-        for turn in list(history)[-self.settings.max_history_turns :]:
+        keep = self.settings.max_history_turns
+        for turn in list(history)[-keep:] if keep else []:
             checked = check_question(str(turn), max_chars=self.settings.max_question_chars)
             if not isinstance(checked, Rejection) and not checked.injection:
                 turns.append(checked.text)

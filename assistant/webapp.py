@@ -561,7 +561,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             keep = settings.max_history_turns
             s = replace(
                 s,
-                questions=(*s.questions, text)[-keep:],
+                questions=(*s.questions, text)[-keep:] if keep else (),
                 messages=(*shown, ("assistant", body)),
                 last=answer,
                 answer_lang=answer.language,
