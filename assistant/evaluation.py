@@ -43,9 +43,6 @@ CITE_ID = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+(\.[a-z0-9-]+){0,2})?$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 RECALL_K = 5
 BASELINE_METHODS = ("hybrid", "dense", "bm25")
-# What the pipeline retrieves per question (Assistant.ask): the baselines use the same depth.
-PIPELINE_DEPTH = 12
-
 # The answer-level checks whose failure puts a question on the report's list of failures.
 FAILURE_CHECKS = ("refusal_ok", "language_ok", "cite_hit", "facts_ok", "fabricated")
 
@@ -444,7 +441,9 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
 def baselines(records: Sequence[Record]) -> dict[str, Any]:
     """Recall@5 of each retrieval method on the answerable questions, overall and per language."""
     methods = [m for m in BASELINE_METHODS if any(m in r.baselines for r in records)]
-    out: dict[str, Any] = {"k": RECALL_K, "depth": PIPELINE_DEPTH, "methods": {}}
+    from .pipeline import ASK_DEPTH
+
+    out: dict[str, Any] = {"k": RECALL_K, "depth": ASK_DEPTH, "methods": {}}
     for m in methods:
         answerable = [r for r in records if not r.question.expect.refuse]
         out["methods"][m] = {
@@ -481,31 +480,19 @@ def _count(values: Iterable[str]) -> dict[str, int]:
 # ------------------------------------------------------------------------------ running
 
 
-def _request_for(assistant: Any, question: Question) -> Any:
-    """The retrieval request `Assistant.ask` builds for this question (None if the guard rejects it)."""
-    from .guard import Rejection, check_question
-
-    limit = assistant.settings.max_question_chars
-    checked = check_question(question.question, max_chars=limit)
-    if isinstance(checked, Rejection):
-        return None
-    # The same history cleaning as `ask`, so a follow-up searches with the same earlier turn.
-    turns = assistant._clean_history(list(question.history))
-    parsed = assistant.understand(checked.text, history=turns, lang="auto")
-    return assistant.request_for(parsed, turns)
-
-
 def baseline_recall(assistant: Any, question: Question) -> dict[str, bool | None]:
     """Recall@5 of hybrid, dense-only and BM25-only retrieval on the request the pipeline builds."""
     if question.expect.refuse:
         return {m: None for m in BASELINE_METHODS}
-    request = _request_for(assistant, question)
-    if request is None:
+    from .guard import Rejection
+
+    # the request `Assistant.ask` builds, retrieved to the same depth
+    prepared = assistant.prepare(question.question, question.history)
+    if isinstance(prepared, Rejection):
         return {m: False for m in BASELINE_METHODS}
-    depth = max(assistant.settings.top_k, PIPELINE_DEPTH)
     out: dict[str, bool | None] = {}
     for method in BASELINE_METHODS:
-        hits = assistant.retrieve(request, method=method, k=depth)
+        hits = assistant.retrieve(prepared.request, method=method, k=assistant.ask_depth)
         out[method] = recall_at_k([h.provision_id for h in hits], question.expect.cite)
     return out
 

@@ -20,6 +20,7 @@ from .answer import Answer
 from .answer import refusal as refusal_answer
 from .citations import label
 from .errors import CorpusError
+from .guard import Rejection
 from .prompts import Templates, all_templates
 from .retrieval import Hit, Method, Request, retrieve
 from .settings import Settings
@@ -63,6 +64,21 @@ _WHICH = re.compile(
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
     re.I,
 )
+
+
+# How many provisions `ask` retrieves per question (at least `top_k`): enough for the answer to compare
+# instruments and for the research article's commentary to be among them. The evaluation's baselines
+# retrieve the same number.
+ASK_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question made ready for retrieval, as `ask` does it."""
+
+    parsed: Any  # query.Parsed
+    request: Request
+    injection: bool  # the guard or the parser saw an attempt to change the assistant's rules
 
 
 def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noqa: ANN001
@@ -196,6 +212,22 @@ class Assistant:
             definitions="definition" in concepts,
         )
 
+    def prepare(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Prepared | Rejection:
+        """The guard, history cleaning, query understanding and the retrieval request: all `ask` does
+        before it retrieves (the evaluation's baselines and the benchmarks start from the same)."""
+        from .guard import Rejection, check_question
+
+        checked = check_question(question, max_chars=self.settings.max_question_chars)
+        if isinstance(checked, Rejection):
+            return checked
+        turns = self._clean_history(history)
+        parsed = self.understand(checked.text, history=turns, lang=lang)
+        return Prepared(parsed, self.request_for(parsed, turns), parsed.injection or checked.injection)
+
+    @property
+    def ask_depth(self) -> int:
+        return max(self.settings.top_k, ASK_DEPTH)
+
     def retrieve(self, request: Request, *, method: Method = "hybrid", k: int | None = None) -> list[Hit]:
         return retrieve(self.index, self.embeddings, request, method=method, k=k or self.settings.top_k)
 
@@ -203,25 +235,22 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
-        from .guard import Rejection, check_question
         from .query import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
-        checked = check_question(question, max_chars=self.settings.max_question_chars)
-        if isinstance(checked, Rejection):
+        prepared = self.prepare(question, history, lang)
+        if isinstance(prepared, Rejection):
             guess = lang if lang in ("kk", "ru", "en") else guess_language(question, "ru")
             return self._refuse(
-                question, guess, checked.reason, started, limit=self.settings.max_question_chars
+                question, guess, prepared.reason, started, limit=self.settings.max_question_chars
             )
-        turns = self._clean_history(history)
-        parsed = self.understand(checked.text, history=turns, lang=lang)
+        parsed, request = prepared.parsed, prepared.request
         timings["understand"] = round(_clock() - started, 2)
-        if parsed.injection or checked.injection:
+        if prepared.injection:
             return self._refuse(question, parsed.language, "injection", started)
-        request = self.request_for(parsed, turns)
         t = _clock()
-        hits = self.retrieve(request, k=max(self.settings.top_k, 20))
+        hits = self.retrieve(request, k=self.ask_depth)
         timings["retrieve"] = round(_clock() - t, 2)
         if not is_answerable(parsed, request, hits):
             return self._refuse(

@@ -389,13 +389,10 @@ class Bench:
         base, lexical_base = _real_units(store, a.index.manifest, unit_rows)
 
         # The real questions as retrieval requests, and their query vectors, computed once.
-        requests = []
-        for q in self.questions:
-            try:
-                parsed = a.understand(q["question"], history=q["history"])
-            except Exception:  # noqa: BLE001 - a question the guard or parser refuses is not timed
-                continue
-            requests.append(a.request_for(parsed, q["history"]))
+        from assistant.guard import Rejection
+
+        prepared = [a.prepare(q["question"], q["history"]) for q in self.questions]
+        requests = [p.request for p in prepared if not isinstance(p, Rejection)]  # refused: not timed
         embed_ms, qvec = [], {}
         for r in requests:
             ms, vec = timed_ms(lambda r=r: a.embeddings.embed_query(r.text))

@@ -386,14 +386,10 @@ class StandIn:
         self.asked.append(question)
         return self.answers[question]
 
-    def _clean_history(self, history):
-        return list(history)
+    ask_depth = 20
 
-    def understand(self, text, history=(), lang="auto"):
-        return SimpleNamespace(text=text)
-
-    def request_for(self, parsed, history=()):
-        return parsed.text
+    def prepare(self, question: str, history=(), lang: str = "auto"):
+        return SimpleNamespace(request=question)
 
     def retrieve(self, request, *, method="hybrid", k=None):
         ids = {"hybrid": ["s:13", "u:54"], "dense": ["s:13"], "bm25": ["x:1"]}[method]
