@@ -17,21 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import git_commit, percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------------ stats
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (numpy's default method) of `values`; NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def latency_summary(ms: Sequence[float]) -> dict[str, float | int]:
@@ -40,8 +31,8 @@ def latency_summary(ms: Sequence[float]) -> dict[str, float | int]:
         return {"n": 0}
     return {
         "n": len(ms),
-        "p50_ms": round(percentile(ms, 50), 2),
-        "p95_ms": round(percentile(ms, 95), 2),
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
         "max_ms": round(max(ms), 2),
         "mean_ms": round(sum(ms) / len(ms), 2),
     }
@@ -136,15 +127,8 @@ def _version(module: str) -> str | None:
         return None
 
 
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def machine_facts() -> dict[str, Any]:
+    commit, dirty = git_commit(ROOT)
     mem = _first("/proc/meminfo", "MemTotal")
     torch_version = torch_threads = None
     try:
@@ -165,8 +149,8 @@ def machine_facts() -> dict[str, Any]:
         "sentence_transformers": _version("sentence-transformers"),
         "chromadb": _version("chromadb"),
         "numpy": _version("numpy"),
-        "git_commit": _git("rev-parse", "--short", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_commit": commit[:7] if commit else None,
+        "git_dirty": bool(dirty),
     }
 
 
