@@ -575,6 +575,11 @@ class E5Embeddings(Embeddings):
         self.name = name or self.folder.name
         self.batch_size = batch_size
         self._weights = _weight_files(self.folder)
+        if not self._weights:
+            raise ModelError(
+                f"embedding model folder {self.folder} has no weights (model.safetensors or pytorch_model.bin); "
+                "rebuild it with `assistant model prepare --force`, or point ASSISTANT_EMBEDDING_MODEL at a complete folder"
+            )
         self._max_seq_length = max_seq_length
         self._loaded: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
@@ -716,18 +721,10 @@ def make_embeddings(settings: Settings, *, lazy: bool = False) -> E5Embeddings:
     else:
         folder = _resolve_named_model(settings.embedding_model)
         name = settings.embedding_model.rstrip("/").rsplit("/", 1)[-1]
-    if not _weight_files(folder):
-        raise ModelError(
-            f"embedding model folder {folder} has no weights (model.safetensors or pytorch_model.bin); rebuild "
-            "it with `assistant model prepare --force`, or point ASSISTANT_EMBEDDING_MODEL at a complete folder"
-        )
-    if not lazy:
-        _import_sentence_transformers()
-    with _model_errors(folder):
-        embeddings = E5Embeddings(
-            folder,
-            name=name,
-            batch_size=settings.embedding_batch_size,
-            max_seq_length=settings.embedding_max_seq_length,
-        )
+    embeddings = E5Embeddings(
+        folder,
+        name=name,
+        batch_size=settings.embedding_batch_size,
+        max_seq_length=settings.embedding_max_seq_length,
+    )
     return embeddings if lazy else embeddings.load()

@@ -620,21 +620,22 @@ class Index:
         return sorted(f for f, sha in self.meta.corpus.items() if now.get(f) != sha)
 
 
-def read_meta(settings: Settings) -> IndexMeta:
+def _current_meta(settings: Settings) -> tuple[Path, Path, IndexMeta]:
+    """(index folder, current generation, its meta); IndexMissingError when nothing is built yet."""
     index_dir = settings.path(settings.index_dir)
     current = _current_dir(index_dir)
     if current is None:
         raise IndexMissingError(f"no index in {index_dir}; {_FIX_BUILD}")
-    return IndexMeta.read(current / "meta.json")
+    return index_dir, current, IndexMeta.read(current / "meta.json")
+
+
+def read_meta(settings: Settings) -> IndexMeta:
+    return _current_meta(settings)[2]
 
 
 def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
     """Open the current generation; refuses an index built with another model or dimension."""
-    index_dir = settings.path(settings.index_dir)
-    current = _current_dir(index_dir)
-    if current is None:
-        raise IndexMissingError(f"no index in {index_dir}; {_FIX_BUILD}")
-    meta = IndexMeta.read(current / "meta.json")
+    index_dir, current, meta = _current_meta(settings)
     if meta.schema != SCHEMA:
         raise IndexMismatchError(
             f"the index in {index_dir} has format {meta.schema}, this version reads {SCHEMA}; run `assistant index --rebuild`"
