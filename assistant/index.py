@@ -192,6 +192,10 @@ class ProvisionStore:
     def ids(self) -> set[str]:
         return set(self._by)
 
+    def has(self, provision_id: str, lang: str) -> bool:
+        """Whether the corpus has this provision in `lang` (no copy: used in retrieval's fusion loop)."""
+        return lang in self._by.get(provision_id, ())
+
     def versions(self, provision_id: str) -> dict[str, Provision]:
         return dict(self._by.get(provision_id, {}))
 

@@ -168,7 +168,7 @@ def retrieve(
             if (
                 name.startswith("bm25:")
                 and name != f"bm25:{request.lang}"
-                and request.lang not in index.store.versions(pid)
+                and not index.store.has(pid, request.lang)
             ):
                 # No text in the question's language (VCLT is English only): the expansion into another
                 # language is this provision's only lexical evidence, so it counts in full.
