@@ -1,6 +1,9 @@
-"""The treaty and article parsers on small texts written for these tests (every format quirk once)."""
+"""The treaty and article parsers on small texts written for these tests (every format quirk once), then
+the real texts read at test time from ../shared/corpus-raw: every article found once in each language."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +261,59 @@ def test_research_article_sections_languages_and_pdf_repairs() -> None:
     assert by_id["article:introduction.3"].chapter == "Аймақтық шарттар"
     assert (by_id["article:abstract-ru.1"].lang, by_id["article:abstract-en.1"].lang) == ("ru", "en")
     assert by_id["article:introduction.1"].lang == "kk"
+
+
+# --------------------------------------------------------------------- the real corpus (read at test time)
+
+REPO = Path(__file__).resolve().parents[2]
+RAW = REPO.parent / "shared" / "corpus-raw"
+
+# Numbered articles each text has (facts from the texts' own numbering; the Minsk Protocol's are its
+# amendment items). The Kazakh Minsk Protocol prints item 9 without its number.
+ARTICLES = {
+    "bilateral-georgia": 44,
+    "bilateral-india": 19,
+    "bilateral-jordan": 27,
+    "bilateral-kyrgyzstan": 44,
+    "bilateral-pakistan": 42,
+    "bilateral-turkey": 38,
+    "bilateral-uae": 21,
+    "bilateral-ukraine": 25,
+    "bilateral-uzbekistan": 109,
+    "chisinau2002": 124,
+    "uncac": 71,
+    "vienna1988": 34,
+    "minsk1993-protocol1997": 21,
+}
+UNNUMBERED = {("minsk1993-protocol1997", "kk"): {9}}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[tuple[str, str], list]:
+    if not RAW.is_dir():
+        pytest.skip(f"shared corpus folder {RAW} not present")
+    from assistant.corpus import load_manifest
+    from assistant.provisions import load_provisions
+
+    grouped: dict[tuple[str, str], list] = {}
+    for p in load_provisions(load_manifest(REPO / "corpus" / "sources.toml"), RAW):
+        grouped.setdefault((p.instrument, p.lang), []).append(p)
+    return grouped
+
+
+@pytest.mark.parametrize("instrument", sorted(ARTICLES))
+def test_every_article_of_the_new_texts_is_found_once_in_each_language(corpus, instrument: str) -> None:
+    langs = sorted(lang for inst, lang in corpus if inst == instrument)
+    assert "ru" in langs
+    for lang in langs:
+        articles = [p.article for p in corpus[(instrument, lang)] if p.level == "article"]
+        assert len(articles) == len(set(articles)), (instrument, lang)
+        numbered = {int(a) for a in articles if a.isdigit()}
+        expected = set(range(1, ARTICLES[instrument] + 1)) - UNNUMBERED.get((instrument, lang), set())
+        assert numbered == expected, (instrument, lang, sorted(expected ^ numbered))
+
+
+def test_georgia_protocol_is_parsed_in_both_languages(corpus) -> None:
+    for lang in ("kk", "ru"):
+        ids = {p.id for p in corpus[("bilateral-georgia", lang)]}
+        assert {"bilateral-georgia:protocol.1", "bilateral-georgia:final-2"} <= ids, lang
