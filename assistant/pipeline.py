@@ -16,14 +16,14 @@ from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from .answer import Answer
-from .answer import refusal as refusal_answer
-from .citations import label
-from .errors import CorpusError
-from .guard import Rejection
-from .prompts import Templates, all_templates
-from .retrieval import Hit, Method, Request, retrieve
-from .settings import Settings
+from assistant.answer.citations import label
+from assistant.answer.extractive import Answer
+from assistant.answer.extractive import refusal as refusal_answer
+from assistant.core.errors import CorpusError
+from assistant.core.prompts import Templates, all_templates
+from assistant.core.settings import Settings
+from assistant.search.retrieve import Hit, Method, Request, retrieve
+from assistant.text.guard import Rejection
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noq
     question names: an instrument or article of the corpus, a concept of the field's glossary, or, for
     a question naming neither, strong lexical and semantic evidence together.
     """
-    from .query import find_concepts
+    from assistant.search.understand import find_concepts
 
     if not hits or _HARMFUL.search(parsed.text):
         return False
@@ -128,7 +128,7 @@ class Assistant:
         if self._embeddings is None:
             with self._lock:
                 if self._embeddings is None:
-                    from .embeddings import make_embeddings
+                    from assistant.model.embeddings import make_embeddings
 
                     self._embeddings = make_embeddings(self.settings)
         return self._embeddings
@@ -139,7 +139,7 @@ class Assistant:
             embeddings = self.embeddings
             with self._lock:
                 if self._index is None:
-                    from .index import open_index
+                    from assistant.index.store import open_index
 
                     index = open_index(self.settings, embeddings)
                     stale = index.stale_files(self.settings.path(self.settings.corpus_dir))
@@ -169,7 +169,7 @@ class Assistant:
 
     @cached_property
     def aliases(self) -> dict[str, tuple[str, ...]]:
-        from .query import aliases_from_manifest
+        from assistant.search.understand import aliases_from_manifest
 
         return aliases_from_manifest(self.index.manifest)
 
@@ -179,7 +179,7 @@ class Assistant:
     # -- stages ---------------------------------------------------------------------------------
 
     def understand(self, question: str, history: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201
-        from .query import understand
+        from assistant.search.understand import understand
 
         return understand(question, history=history, lang=lang, aliases=self.aliases)
 
@@ -188,7 +188,7 @@ class Assistant:
         if history and _needs_topic(parsed):
             # «Ал Ұлыбританиямен шартта ше?», «А какие основания для отказа там?»: the topic (or the
             # instrument) is in the earlier turn, so search with both turns.
-            from .query import expand, find_concepts
+            from assistant.search.understand import expand, find_concepts
 
             text = f"{history[-1]} {parsed.text}"
             expansions = expand(text, parsed.language)
@@ -197,7 +197,7 @@ class Assistant:
         if parsed.references.instruments and not articles:
             # «When did Kazakhstan ratify / when did it enter into force?»: the ratification law in
             # front of the treaty text (and the note on entry into force that precedes the preamble).
-            from .query import ArticleRef
+            from assistant.search.understand import ArticleRef
 
             if "ratification" in concepts:
                 articles += (ArticleRef("ratification"),)
@@ -215,7 +215,7 @@ class Assistant:
     def prepare(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Prepared | Rejection:
         """The guard, history cleaning, query understanding and the retrieval request: all `ask` does
         before it retrieves (the evaluation's baselines and the benchmarks start from the same)."""
-        from .guard import Rejection, check_question
+        from assistant.text.guard import Rejection, check_question
 
         checked = check_question(question, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):
@@ -235,7 +235,7 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
-        from .query import guess_language
+        from assistant.search.understand import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
@@ -263,8 +263,8 @@ class Assistant:
         return replace(answer, timings_ms={**timings, **answer.timings_ms})
 
     def _compose(self, question: str, parsed, request: Request, hits: list[Hit]) -> Answer:  # noqa: ANN001
-        from .answer import choose_commentary, choose_quote, question_terms, render
-        from .citations import verify_citations
+        from assistant.answer.citations import verify_citations
+        from assistant.answer.extractive import choose_commentary, choose_quote, question_terms, render
 
         lang = parsed.language
         store = self.index.store
@@ -302,7 +302,7 @@ class Assistant:
         )
         # -- generative mode (ASSISTANT_MODE=llm; assistant/llm.py): the extractive answer is the fallback
         if self.settings.mode == "llm":
-            from . import llm
+            from assistant.answer import generative as llm
 
             if self._chat_model is None:
                 with self._lock:
@@ -340,7 +340,7 @@ class Assistant:
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
 
     def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
-        from .answer import pick_articles
+        from assistant.answer.extractive import pick_articles
 
         if request.instruments:
             return pick_articles(hits)
@@ -361,7 +361,7 @@ class Assistant:
         )
 
     def _clean_history(self, history: Sequence[str]) -> list[str]:
-        from .guard import Rejection, check_question
+        from assistant.text.guard import Rejection, check_question
 
         turns = []
         keep = self.settings.max_history_turns
@@ -374,8 +374,8 @@ class Assistant:
     def search(
         self, query: str, *, k: int = 5, lang: str = "auto", method: Method = "hybrid"
     ) -> list[SearchHit]:
-        from .errors import InputError
-        from .guard import Rejection, check_question
+        from assistant.core.errors import InputError
+        from assistant.text.guard import Rejection, check_question
 
         checked = check_question(query, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):

@@ -19,7 +19,7 @@ for key, value in {
 
 
 def project_settings(**overrides):
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
 
     return load_settings(home=ROOT, **overrides)
 
@@ -31,7 +31,7 @@ def settings():
 
 @pytest.fixture(scope="session")
 def embeddings(settings):
-    from assistant.embeddings import make_embeddings
+    from assistant.model.embeddings import make_embeddings
 
     return make_embeddings(settings)
 
@@ -39,8 +39,8 @@ def embeddings(settings):
 @pytest.fixture(scope="session")
 def built_index(settings, embeddings):
     """The project's real index, brought up to date once per session (a no-op after `make setup`)."""
-    from assistant.corpus import fetch, load_manifest
-    from assistant.index import build_index
+    from assistant.corpus.manifest import fetch, load_manifest
+    from assistant.index.store import build_index
 
     manifest = load_manifest(settings.path(settings.manifest))
     fetch(manifest, settings.path(settings.corpus_dir), None, settings=settings, progress=False)

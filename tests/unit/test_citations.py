@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.citations import label, parse_id, verify_citations
-from assistant.errors import ConfigError
-from assistant.prompts import all_templates, load_templates
+from assistant.answer.citations import label, parse_id, verify_citations
+from assistant.core.errors import ConfigError
+from assistant.core.prompts import all_templates, load_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = {

@@ -39,18 +39,18 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from .corpus import Manifest, file_sha256, load_manifest
-from .errors import (
+from assistant.core.errors import (
     IndexCorruptError,
     IndexError_,
     IndexMismatchError,
     IndexMissingError,
     ModelError,
 )
-from .files import write_atomic
-from .lexical import ANALYZER_VERSION
-from .provisions import ARTICLE_SECTIONS, Provision, load_provisions
-from .settings import Settings
+from assistant.core.files import write_atomic
+from assistant.core.settings import Settings
+from assistant.corpus.manifest import Manifest, file_sha256, load_manifest
+from assistant.corpus.provisions import ARTICLE_SECTIONS, Provision, load_provisions
+from assistant.index.lexical import ANALYZER_VERSION
 
 SCHEMA = 2  # 2: items (sub-paragraphs) are lexical units too
 _DEFINITIONS = re.compile(r"(use of terms|definitions|термин|определени|анықтама)", re.I)
@@ -516,7 +516,7 @@ def build_index(
         json.dumps([{"id": k[0], "hash": k[1]} for k in keys]), encoding="utf-8"
     )
     np.save(generation / "vectors.npy", vectors, allow_pickle=False)
-    from .lexical import BM25Index
+    from assistant.index.lexical import BM25Index
 
     lexical = retrieval_units(provisions, _header_factory(manifest), items=True)
     BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(generation / "bm25")
@@ -591,7 +591,7 @@ class Index:
         13»), so article numbers are paired with the instruments named in the paragraph and in the
         last paragraph before it that named one; pairs that do not exist in the corpus are dropped.
         """
-        from .query import aliases_from_manifest, parse_references
+        from assistant.search.understand import aliases_from_manifest, parse_references
 
         aliases = aliases_from_manifest(self.manifest)
         order = {s: i for i, s in enumerate(ARTICLE_SECTIONS)}
@@ -668,7 +668,7 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
     verify_generation(current, meta)
     from langchain_chroma import Chroma
 
-    from .lexical import BM25Index
+    from assistant.index.lexical import BM25Index
 
     store = ProvisionStore.load(current / "provisions.jsonl")
     if len(store) != meta.provisions:

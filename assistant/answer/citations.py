@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from .prompts import Templates
+from assistant.core.prompts import Templates
 
 _ID = re.compile(
     r"^(?P<instrument>[a-z0-9-]+):(?P<article>[a-z0-9-]+)(?:\.(?P<p>\d+|[a-z]))?(?:\.(?P<s>[a-z]))?$"

@@ -37,17 +37,17 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .answer import MAX_QUOTE_CHARS, Answer, shorten
-from .citations import Citation, parse_id, related, verify_citations
-from .errors import ConfigError, ModelError
-from .prompts import Templates
-from .provisions import Provision
-from .settings import Settings
+from assistant.answer.citations import Citation, parse_id, related, verify_citations
+from assistant.answer.extractive import MAX_QUOTE_CHARS, Answer, shorten
+from assistant.core.errors import ConfigError, ModelError
+from assistant.core.prompts import Templates
+from assistant.core.settings import Settings
+from assistant.corpus.provisions import Provision
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from .index import ProvisionStore
+    from assistant.index.store import ProvisionStore
 
 log = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ def _cyrillic_latin(text: str) -> tuple[int, int]:
 
 def wrong_language(text: str, lang: str) -> bool:
     """Whether a generated answer is plainly not in `lang` (an unclear case is given the benefit)."""
-    from .query import detect_language
+    from assistant.search.understand import detect_language
 
     cyr, lat = _cyrillic_latin(text)
     if cyr + lat < 12:

@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .answer import Answer
-from .errors import InputError, QuestionFileError
+from assistant.answer.extractive import Answer
+from assistant.core.errors import InputError, QuestionFileError
 
 LANGS = ("kk", "ru", "en")
 ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect"})
@@ -441,7 +441,7 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
 def baselines(records: Sequence[Record]) -> dict[str, Any]:
     """Recall@5 of each retrieval method on the answerable questions, overall and per language."""
     methods = [m for m in BASELINE_METHODS if any(m in r.baselines for r in records)]
-    from .pipeline import ASK_DEPTH
+    from assistant.pipeline import ASK_DEPTH
 
     out: dict[str, Any] = {"k": RECALL_K, "depth": ASK_DEPTH, "methods": {}}
     for m in methods:
@@ -484,7 +484,7 @@ def baseline_recall(assistant: Any, question: Question) -> dict[str, bool | None
     """Recall@5 of hybrid, dense-only and BM25-only retrieval on the request the pipeline builds."""
     if question.expect.refuse:
         return {m: None for m in BASELINE_METHODS}
-    from .guard import Rejection
+    from assistant.text.guard import Rejection
 
     # the request `Assistant.ask` builds, retrieved to the same depth
     prepared = assistant.prepare(question.question, question.history)
@@ -552,7 +552,7 @@ def run_evaluation(
     questions: Sequence[Question] | None = None,
 ) -> dict[str, Any]:
     """Validate, run, score and write results.jsonl, summary.json and report.html; return the summary."""
-    from . import __version__
+    from assistant import __version__
 
     questions_path = Path(questions_path)
     if questions is None:
@@ -595,7 +595,7 @@ def run_evaluation(
 
 def run_cli(settings: Any, args: Any) -> int:
     """`assistant eval`: validate the file first (exit 2 on a schema error), then run and report."""
-    from .pipeline import Assistant
+    from assistant.pipeline import Assistant
 
     path = Path(args.questions)
     questions = load_questions(path)  # before the model loads: a bad file fails in a second

@@ -130,7 +130,7 @@ def load_settings(**overrides: object) -> Settings:
     force_offline()
     from pydantic import ValidationError
 
-    from .errors import ConfigError
+    from assistant.core.errors import ConfigError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]

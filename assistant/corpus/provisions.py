@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .errors import DocumentError
+from assistant.core.errors import DocumentError
 
 LEVELS = ("article", "paragraph", "sub")
 
@@ -650,7 +650,7 @@ def provisions_from_texts(instrument: str, lang: str, parts: list[tuple[str, str
 
 def load_provisions(manifest, corpus_dir) -> list[Provision]:  # noqa: ANN001 - corpus.Manifest, Path
     """Every provision of every manifest document, read (and checksum-verified) from `corpus_dir`."""
-    from .corpus import read_document
+    from assistant.corpus.manifest import read_document
 
     groups: dict[tuple[str, str], list] = {}
     for doc in manifest.documents:

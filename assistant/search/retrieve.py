@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .index import Index, split_unit_id
-from .query import ArticleRef
+from assistant.index.store import Index, split_unit_id
+from assistant.search.understand import ArticleRef
 
 Method = Literal["hybrid", "dense", "bm25"]
 

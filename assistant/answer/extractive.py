@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .citations import Citation
-from .lexical import tokenize
-from .prompts import Templates
-from .provisions import Provision
-from .retrieval import Hit
+from assistant.answer.citations import Citation
+from assistant.core.prompts import Templates
+from assistant.corpus.provisions import Provision
+from assistant.index.lexical import tokenize
+from assistant.search.retrieve import Hit
 
 MAX_ARTICLES = 3
 MAX_QUOTE_CHARS = 700
