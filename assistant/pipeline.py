@@ -20,6 +20,7 @@ from assistant.answer.citations import label
 from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.core.errors import CorpusError
+from assistant.core.ids import RESEARCH_ARTICLE
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import Settings
 from assistant.search.retrieve import Hit, Method, Request, retrieve
@@ -269,7 +270,7 @@ class Assistant:
         lang = parsed.language
         store = self.index.store
         terms = question_terms(request.text, lang, request.expansions)
-        research_only = set(request.instruments) == {"article"}
+        research_only = set(request.instruments) == {RESEARCH_ARTICLE}
         groups = [] if research_only else self._pick(parsed.text, request, hits)
         quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)

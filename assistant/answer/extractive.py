@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.answer.citations import Citation
+from assistant.core.ids import ProvisionId, is_research_article
 from assistant.core.prompts import Templates
 from assistant.corpus.provisions import Provision
 from assistant.index.lexical import tokenize
@@ -140,7 +141,7 @@ def pick_articles(
     """
     groups: dict[str, list[Hit]] = {}
     for h in hits:
-        if h.instrument == "article" or (allowed is not None and h.instrument not in allowed):
+        if is_research_article(h.instrument) or (allowed is not None and h.instrument not in allowed):
             continue
         groups.setdefault(h.article_id, []).append(h)
     if not groups:
@@ -200,14 +201,14 @@ def choose_commentary(
     """A paragraph of the research article on the same point, if one was retrieved."""
     best: tuple[float, Provision] | None = None
     for rank, h in enumerate(hits):
-        if h.instrument != "article":
+        if not is_research_article(h.instrument):
             continue
         p = store.get(h.provision_id, lang, fallback=("kk", "ru", "en"))
         if p is None:
             continue
         score = _overlap(p.text, p.lang, terms) - 0.1 * rank
         for art in articles:
-            number = art.split(":", 1)[1]
+            number = ProvisionId.parse(art).article
             if number.isdigit() and re.search(rf"\b{number}\s*-?\s*(бап|баб|ст|art)", p.text, re.I):
                 score += 2.0  # the article discusses the very provision quoted
         if best is None or score > best[0]:

@@ -34,6 +34,7 @@ from typing import Any
 
 from assistant.answer.extractive import Answer
 from assistant.core.errors import InputError, QuestionFileError
+from assistant.core.ids import article_of, covers, instrument_of
 
 LANGS = ("kk", "ru", "en")
 ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect"})
@@ -224,7 +225,7 @@ def load_questions(path: Path | str) -> list[Question]:
 
 def check_gold_ids(questions: Sequence[Question], path: Path | str, index_ids: Collection[str]) -> None:
     """Every gold id must name an instrument or a provision of the index (else it could never match)."""
-    instruments = {i.split(":", 1)[0] for i in index_ids}
+    instruments = {instrument_of(i) for i in index_ids}
     for position, q in enumerate(questions, start=1):
         for key, ids in (("cite", q.expect.cite), ("also", q.expect.also)):
             for gold in ids:
@@ -240,30 +241,13 @@ def check_gold_ids(questions: Sequence[Question], path: Path | str, index_ids: C
 # ------------------------------------------------------------------------------ matching and scores
 
 
-def covers(gold: str, provision_id: str) -> bool:
-    """True when `provision_id` is `gold` or lies under it (instrument → article → paragraph → item)."""
-    if ":" not in gold:
-        return provision_id.split(":", 1)[0] == gold
-    return provision_id == gold or provision_id.startswith(gold + ".")
-
-
 def matches_any(provision_id: str, golds: Iterable[str]) -> bool:
     return any(covers(g, provision_id) for g in golds)
 
 
 def related(a: str, b: str) -> bool:
-    """Same provision at another granularity: equal, ancestor or descendant.
-
-    Written out again on purpose (citations.related is the verifier's): the evaluation checks the
-    verifier's work and must not share its code.
-    """
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def article_of(provision_id: str) -> str:
-    """`uncac:46.8.a` → `uncac:46`; `article:results.19` → `article:results`."""
-    instrument, _, rest = provision_id.partition(":")
-    return f"{instrument}:{rest.split('.', 1)[0]}" if rest else instrument
+    """Same provision at another granularity: equal, ancestor or descendant."""
+    return covers(a, b) or covers(b, a)
 
 
 def top_articles(retrieved: Sequence[str], k: int = RECALL_K) -> list[list[str]]:
@@ -426,7 +410,7 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
     for r in records:
         if r.question.expect.refuse:
             continue
-        for inst in dict.fromkeys(g.split(":", 1)[0] for g in r.question.expect.cite):
+        for inst in dict.fromkeys(instrument_of(g) for g in r.question.expect.cite):
             groups[inst].append(r)
     return {
         inst: {

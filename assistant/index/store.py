@@ -47,6 +47,7 @@ from assistant.core.errors import (
     ModelError,
 )
 from assistant.core.files import write_atomic
+from assistant.core.ids import ProvisionId, article_of, instrument_of, is_research_article
 from assistant.core.settings import Settings
 from assistant.corpus.manifest import Manifest, file_sha256, load_manifest
 from assistant.corpus.provisions import ARTICLE_SECTIONS, Provision, load_provisions
@@ -216,7 +217,7 @@ class ProvisionStore:
         return list(self._descendants.get(provision_id, ()))
 
     def instruments(self) -> set[str]:
-        return {pid.split(":", 1)[0] for pid in self._by}
+        return {instrument_of(pid) for pid in self._by}
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -581,7 +582,7 @@ class Index:
             for p in self.store.versions(pid).values()
             if p.level == "article" and _DEFINITIONS.search(p.title)
         }
-        return {u for u in self.all_units if split_unit_id(u)[0].split(".")[0] in articles}
+        return {u for u in self.all_units if article_of(split_unit_id(u)[0]) in articles}
 
     @cached_property
     def commentary_refs(self) -> dict[str, tuple[str, ...]]:
@@ -596,17 +597,18 @@ class Index:
         aliases = aliases_from_manifest(self.manifest)
         order = {s: i for i, s in enumerate(ARTICLE_SECTIONS)}
         ids = sorted(
-            (p for p in self.store.ids if p.startswith("article:")),
-            key=lambda x: (order.get(x.split(":")[1].split(".")[0], 99), int(x.rsplit(".", 1)[-1])),
+            (ProvisionId.parse(p) for p in self.store.ids if is_research_article(p)),
+            key=lambda x: (order.get(x.article, 99), int(x.paragraph or 0)),
         )
         refs: dict[str, tuple[str, ...]] = {}
         context: tuple[str, ...] = ()
-        for pid in ids:
+        for rid in ids:
+            pid = str(rid)
             p = self.store.get(pid, "kk")
             if p is None:
                 continue
             found = parse_references(p.text, aliases)
-            named = tuple(i for i in found.instruments if i != "article")
+            named = tuple(i for i in found.instruments if not is_research_article(i))
             candidates = {f"{inst}:{ref.article}" for inst in (*named, *context) for ref in found.articles}
             refs[pid] = tuple(sorted(c for c in candidates if c in self.store))
             if named:

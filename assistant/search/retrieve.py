@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.core.ids import ProvisionId, instrument_of
 from assistant.index.store import Index, split_unit_id
 from assistant.search.understand import ArticleRef
 
@@ -48,7 +49,7 @@ class Hit:
 
     @property
     def article_id(self) -> str:
-        return f"{self.instrument}:{self.article}"
+        return str(ProvisionId(self.instrument, self.article))
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _allowed_units(index: Index, instruments: Sequence[str]) -> set[str] | None:
     if not instruments:
         return None
     wanted = set(instruments)
-    return {u for u in index.all_units if u.split(":", 1)[0] in wanted}
+    return {u for u in index.all_units if instrument_of(u) in wanted}
 
 
 def dense_ranking(
@@ -105,13 +106,12 @@ def _pinned(index: Index, request: Request) -> list[str]:
     out: list[str] = []
     for inst in request.instruments:
         for ref in request.articles:
-            parts = [ref.article] + [x for x in (ref.paragraph, ref.sub) if x]
-            while parts:
-                pid = f"{inst}:{'.'.join(parts)}"
-                if pid in index.store:
-                    out.append(pid)
+            pid: ProvisionId | None = ProvisionId(inst, ref.article, ref.paragraph, ref.sub)
+            while pid is not None:
+                if str(pid) in index.store:
+                    out.append(str(pid))
                     break
-                parts.pop()  # "54.1.z" does not exist: fall back to 54.1, then 54
+                pid = pid.parent  # "54.1.z" does not exist: fall back to 54.1, then 54
     return out
 
 
@@ -182,7 +182,7 @@ def retrieve(
         boost: list[str] = []
         for pid in ranked_now:
             for ref in index.commentary_refs.get(pid, ()):
-                if ref not in boost and (not request.instruments or ref.split(":")[0] in request.instruments):
+                if ref not in boost and (not request.instruments or instrument_of(ref) in request.instruments):
                     boost.append(ref)
         for rank, pid in enumerate(boost):
             score[pid] += weights.commentary / (weights.rrf_k + rank + 1)
@@ -196,13 +196,13 @@ def retrieve(
     ranked = sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
     hits = []
     for pid, s in ranked:
-        inst, _, rest = pid.partition(":")
+        ref = ProvisionId.parse(pid)
         hits.append(
             Hit(
                 provision_id=pid,
                 score=s,
-                instrument=inst,
-                article=rest.split(".")[0],
+                instrument=ref.instrument,
+                article=ref.article,
                 langs=tuple(sorted(langs[pid])),
                 sources=tuple(sorted(sources[pid])),
                 pinned=pid in pinned,

@@ -34,7 +34,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
-from assistant.corpus.provisions import make_id
+from assistant.core.ids import make_id
 from assistant.text.guard import looks_like_injection
 
 Lang = Literal["kk", "ru", "en"]
