@@ -19,10 +19,11 @@ from typing import Any
 from assistant.answer.citations import label
 from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
+from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
 from assistant.core.ids import RESEARCH_ARTICLE
 from assistant.core.prompts import Templates, all_templates
-from assistant.core.settings import Settings
+from assistant.core.settings import RankingConfig, Settings
 from assistant.search.retrieve import Hit, Method, Request, retrieve
 from assistant.text.guard import Rejection
 
@@ -41,36 +42,11 @@ class SearchHit:
         return asdict(self)
 
 
-# Concepts so general that alone they do not make a question about this corpus («өтініш» = request).
-_GENERIC_CONCEPTS = frozenset({"request", "definition"})
-# Laws the corpus does not hold: a question about them is refused, not answered from a treaty.
-_OTHER_LAW = re.compile(r"(кодекс|конституци|code of|criminal code|constitution|салық|налогов|трудов)", re.I)
-# Partners with no treaty in the corpus: «договор с Китаем» is not answered from another treaty.
-_OTHER_COUNTRY = re.compile(
-    r"\b(кита|қытай|china|chinese|росси|ресей|russia|германи|germany|франци|france|турци|түркия|turkey|"
-    r"узбекистан|өзбекстан|uzbekistan|кыргыз|қырғыз|kyrgyz|инди|үндістан|india|иран|iran|оаэ|uae|швейцари|switzerland)",
-    re.I,
-)
-# Requests for help in hiding or laundering money are refused, whatever the corpus holds on laundering.
-_HARMFUL = re.compile(
-    r"((как|каким образом|помоги).{0,40}(вывести|спрятать|скрыть|отмыть|легализовать|обойти)|"
-    r"how (to|can i|do i|could i).{0,40}(hide|launder|move money|evade|stash)|"
-    r"(қалай).{0,40}(жасыр|жылыстат|шетелге шығар))",
-    re.I,
-)
-
-
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
     re.I,
 )
-
-
-# How many provisions `ask` retrieves per question (at least `top_k`): enough for the answer to compare
-# instruments and for the research article's commentary to be among them. The evaluation's baselines
-# retrieve the same number.
-ASK_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -82,30 +58,29 @@ class Prepared:
     injection: bool  # the guard or the parser saw an attempt to change the assistant's rules
 
 
-def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noqa: ANN001
+def is_answerable(  # noqa: ANN001
+    parsed, request: Request, hits: Sequence[Hit], policy: ScopePolicy, ranking: RankingConfig
+) -> bool:
     """Whether the corpus holds something on the question.
 
     Calibrated on tests/questions.yaml: similarity scores alone do not separate «what is the weather»
     from a real question (e5 puts everything between 0.77 and 0.87), so the decision rests on what the
     question names: an instrument or article of the corpus, a concept of the field's glossary, or, for
-    a question naming neither, strong lexical and semantic evidence together.
+    a question naming neither, strong lexical and semantic evidence together. The rules are data
+    (`ScopePolicy`); the thresholds are `RankingConfig.min_similarity` / `min_fused`.
     """
     from assistant.search.understand import find_concepts
 
-    if not hits or _HARMFUL.search(parsed.text):
+    if not hits or policy.is_harmful(parsed.text):
         return False
     if any(h.pinned for h in hits) or request.instruments:
         return True
-    if _OTHER_LAW.search(parsed.text) or _OTHER_COUNTRY.search(parsed.text):
+    if policy.names_other_law(parsed.text) or policy.country_without_treaty(parsed.text):
         return False
-    if set(find_concepts(request.text)) - _GENERIC_CONCEPTS:
+    if set(find_concepts(request.text)) - policy.generic_concepts:
         return True
     best_sim = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
-    return best_sim >= _MIN_SIMILARITY and hits[0].score >= _MIN_FUSED
-
-
-_MIN_SIMILARITY = 0.85
-_MIN_FUSED = 0.12
+    return best_sim >= ranking.min_similarity and hits[0].score >= ranking.min_fused
 
 
 def _needs_topic(parsed) -> bool:  # noqa: ANN001
@@ -156,6 +131,11 @@ class Assistant:
         """Load the model and the index now (the web app does this before accepting requests)."""
         self.index.bm25.search("warm up", "en", k=1)
         self.embeddings.embed_query("warm up")
+
+    @cached_property
+    def policy(self) -> ScopePolicy:
+        """The scope rules, less the countries the corpus has a treaty with (from the manifest)."""
+        return ScopePolicy.load(self.index.manifest)
 
     @cached_property
     def templates(self) -> dict[str, Templates]:
@@ -227,10 +207,17 @@ class Assistant:
 
     @property
     def ask_depth(self) -> int:
-        return max(self.settings.top_k, ASK_DEPTH)
+        return max(self.settings.top_k, self.settings.ranking.ask_depth)
 
     def retrieve(self, request: Request, *, method: Method = "hybrid", k: int | None = None) -> list[Hit]:
-        return retrieve(self.index, self.embeddings, request, method=method, k=k or self.settings.top_k)
+        return retrieve(
+            self.index,
+            self.embeddings,
+            request,
+            method=method,
+            k=k or self.settings.top_k,
+            weights=self.settings.ranking,
+        )
 
     # -- answers ----------------------------------------------------------------------------------
 
@@ -253,7 +240,7 @@ class Assistant:
         t = _clock()
         hits = self.retrieve(request, k=self.ask_depth)
         timings["retrieve"] = round(_clock() - t, 2)
-        if not is_answerable(parsed, request, hits):
+        if not is_answerable(parsed, request, hits, self.policy, self.settings.ranking):
             return self._refuse(
                 question, parsed.language, "out_of_scope", started, retrieved=hits, timings=timings
             )
@@ -343,13 +330,14 @@ class Assistant:
     def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
         from assistant.answer.extractive import pick_articles
 
+        r = self.settings.ranking
         if request.instruments:
-            return pick_articles(hits)
+            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score)
         # No instrument named: one article per instrument. «Which convention allows ...?» asks to
         # compare instruments: show the best of several, conventions only when it says "convention".
         which = _WHICH.search(text)
         if not which:
-            return pick_articles(hits, per_instrument=1)
+            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
         allowed = None
         if re.search(r"(конвенц|convention)", which.group(0), re.I):
             allowed = {
@@ -357,9 +345,9 @@ class Assistant:
                 for i, inst in self.index.manifest.instruments.items()
                 if inst.kind not in ("bilateral", "article")
             }
-        return pick_articles(hits, per_instrument=1, relative=0.4, allowed=allowed) or pick_articles(
-            hits, per_instrument=1
-        )
+        return pick_articles(
+            hits, max_articles=r.max_articles, relative=r.which_relative, per_instrument=1, allowed=allowed
+        ) or pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
 
     def _clean_history(self, history: Sequence[str]) -> list[str]:
         from assistant.text.guard import Rejection, check_question

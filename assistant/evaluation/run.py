@@ -422,12 +422,11 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
     }
 
 
-def baselines(records: Sequence[Record]) -> dict[str, Any]:
+def baselines(records: Sequence[Record], depth: int | None = None) -> dict[str, Any]:
     """Recall@5 of each retrieval method on the answerable questions, overall and per language."""
     methods = [m for m in BASELINE_METHODS if any(m in r.baselines for r in records)]
-    from assistant.pipeline import ASK_DEPTH
 
-    out: dict[str, Any] = {"k": RECALL_K, "depth": ASK_DEPTH, "methods": {}}
+    out: dict[str, Any] = {"k": RECALL_K, "depth": depth, "methods": {}}
     for m in methods:
         answerable = [r for r in records if not r.question.expect.refuse]
         out["methods"][m] = {
@@ -440,14 +439,14 @@ def baselines(records: Sequence[Record]) -> dict[str, Any]:
     return out
 
 
-def summarize(records: Sequence[Record], **meta: Any) -> dict[str, Any]:
+def summarize(records: Sequence[Record], depth: int | None = None, **meta: Any) -> dict[str, Any]:
     summary: dict[str, Any] = metrics(records)
     summary["by_language"] = {
         lang: metrics([r for r in records if r.question.lang == lang]) for lang in LANGS
     }
     summary["by_instrument"] = by_instrument(records)
     if any(r.baselines for r in records):
-        summary["baselines"] = baselines(records)
+        summary["baselines"] = baselines(records, depth)
     summary["failed_ids"] = [r.question.id for r in records if r.scores.failed]
     summary["answer_modes"] = dict(sorted(_count(r.answer.mode for r in records).items()))
     summary.update(meta)
@@ -558,6 +557,7 @@ def run_evaluation(
     commit, dirty = git_commit(Path(assistant.settings.home))
     summary = summarize(
         records,
+        depth=getattr(assistant, "ask_depth", None),
         mode=assistant.settings.mode,
         questions_file=str(questions_path),
         started_at=started_at,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.core.ids import ProvisionId, instrument_of
+from assistant.core.settings import RankingConfig
 from assistant.index.store import Index, split_unit_id
 from assistant.search.understand import ArticleRef
 
@@ -50,17 +51,6 @@ class Hit:
     @property
     def article_id(self) -> str:
         return str(ProvisionId(self.instrument, self.article))
-
-
-@dataclass(frozen=True)
-class Weights:
-    rrf_k: float = 10.0
-    dense: float = 1.0
-    bm25_own: float = 1.0  # BM25 on the question in its own language
-    bm25_other: float = 0.4  # BM25 on the glossary expansion in another language
-    depth: int = 50
-    commentary: float = 1.0  # weight of the articles that retrieved research-article paragraphs discuss
-    commentary_depth: int = 15
 
 
 def _allowed_units(index: Index, instruments: Sequence[str]) -> set[str] | None:
@@ -122,8 +112,9 @@ def retrieve(
     *,
     method: Method = "hybrid",
     k: int = 10,  # noqa: ANN001
-    weights: Weights = Weights(),
+    weights: RankingConfig | None = None,
 ) -> list[Hit]:
+    weights = weights or RankingConfig()
     allowed = _allowed_units(index, request.instruments)
     if allowed is not None and not allowed:
         allowed = None  # a named instrument with no text in the corpus: search everything
