@@ -116,3 +116,14 @@ def is_research_article(ref: str) -> bool:
 def covers(ref: str, provision_id: str) -> bool:
     """True when the provision `provision_id` is `ref` or lies under it; `ref` may be a bare instrument id."""
     return provision_id == ref or provision_id.startswith(ref + (":" if ":" not in ref else "."))
+
+
+def unit_id(provision_id: str, lang: str) -> str:
+    """The id of one language version of a provision as a retrieval unit: `uncac:54.1@ru`."""
+    return f"{provision_id}@{lang}"
+
+
+def split_unit(uid: str) -> tuple[str, str]:
+    """`uncac:54.1@ru` → (`uncac:54.1`, `ru`)."""
+    pid, _, lang = uid.rpartition("@")
+    return pid, lang

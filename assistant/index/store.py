@@ -47,7 +47,14 @@ from assistant.core.errors import (
     ModelError,
 )
 from assistant.core.files import write_atomic
-from assistant.core.ids import ProvisionId, article_of, instrument_of, is_research_article
+from assistant.core.ids import (
+    ProvisionId,
+    article_of,
+    instrument_of,
+    is_research_article,
+    split_unit,
+    unit_id,
+)
 from assistant.core.settings import Settings
 from assistant.corpus.manifest import Manifest, file_sha256, load_manifest
 from assistant.corpus.provisions import ARTICLE_SECTIONS, Provision, load_provisions
@@ -109,15 +116,6 @@ class BuildReport:
 
 
 # ------------------------------------------------------------------------------------------ units
-
-
-def unit_id(provision_id: str, lang: str) -> str:
-    return f"{provision_id}@{lang}"
-
-
-def split_unit_id(uid: str) -> tuple[str, str]:
-    pid, _, lang = uid.rpartition("@")
-    return pid, lang
 
 
 def retrieval_units(
@@ -573,6 +571,20 @@ class Index:
     path: Path
     manifest: Manifest
 
+    def dense_search(
+        self, vector: Sequence[float], k: int, instruments: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """(unit id, cosine similarity) of the `k` nearest units, optionally within some instruments."""
+        where = None
+        if len(instruments) == 1:
+            where = {"instrument": instruments[0]}
+        elif instruments:
+            where = {"instrument": {"$in": list(instruments)}}
+        found = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=k, filter=where
+        )
+        return [(d.id, 1.0 - float(distance)) for d, distance in found if d.id]  # cosine: distance = 1 - cos
+
     @cached_property
     def definition_units(self) -> set[str]:
         """Units of the "use of terms" articles: a question asking what a term means is answered there."""
@@ -582,7 +594,7 @@ class Index:
             for p in self.store.versions(pid).values()
             if p.level == "article" and _DEFINITIONS.search(p.title)
         }
-        return {u for u in self.all_units if article_of(split_unit_id(u)[0]) in articles}
+        return {u for u in self.all_units if article_of(split_unit(u)[0]) in articles}
 
     @cached_property
     def commentary_refs(self) -> dict[str, tuple[str, ...]]:

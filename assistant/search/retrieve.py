@@ -14,14 +14,13 @@ having to calibrate their scores. Named instruments restrict the search; named a
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from assistant.core.ids import ProvisionId, instrument_of
+from assistant.core.ids import ProvisionId, instrument_of, split_unit
 from assistant.core.settings import RankingConfig
-from assistant.index.store import Index, split_unit_id
+from assistant.search.fuse import RankedList, commentary_boost, fuse, pin
 from assistant.search.understand import ArticleRef
 
 Method = Literal["hybrid", "dense", "bm25"]
@@ -53,7 +52,45 @@ class Hit:
         return str(ProvisionId(self.instrument, self.article))
 
 
-def _allowed_units(index: Index, instruments: Sequence[str]) -> set[str] | None:
+class LexicalIndex(Protocol):
+    """BM25 over retrieval units (`index.lexical.BM25Index`, or an in-memory fake in tests)."""
+
+    def search(
+        self, query: str, lang: str = "auto", k: int = 20, allowed: Collection[str] | None = None
+    ) -> list[tuple[str, float]]: ...
+
+
+class VectorIndex(Protocol):
+    """Nearest retrieval units to a query vector (`index.store.Index`, or a fake in tests)."""
+
+    def dense_search(
+        self, vector: Sequence[float], k: int, instruments: Sequence[str] = ()
+    ) -> list[tuple[str, float]]: ...
+
+
+class ProvisionLookup(Protocol):
+    def __contains__(self, provision_id: object) -> bool: ...
+
+    def has(self, provision_id: str, lang: str) -> bool: ...
+
+    def versions(self, provision_id: str) -> Mapping[str, object]: ...
+
+
+class SearchIndex(VectorIndex, Protocol):
+    """What retrieval reads from an opened index."""
+
+    bm25: LexicalIndex
+    store: ProvisionLookup
+    all_units: Sequence[str]
+    definition_units: set[str]
+    commentary_refs: Mapping[str, Sequence[str]]
+
+
+class QueryEmbedder(Protocol):
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def _allowed_units(index: SearchIndex, instruments: Sequence[str]) -> set[str] | None:
     if not instruments:
         return None
     wanted = set(instruments)
@@ -61,23 +98,14 @@ def _allowed_units(index: Index, instruments: Sequence[str]) -> set[str] | None:
 
 
 def dense_ranking(
-    index: Index, embeddings, text: str, instruments: Sequence[str], depth: int
-) -> list[tuple[str, float]]:  # noqa: ANN001
+    index: SearchIndex, embeddings: QueryEmbedder, text: str, instruments: Sequence[str], depth: int
+) -> list[tuple[str, float]]:
     """(unit id, cosine similarity) from the vector store, best first."""
-    vector = embeddings.embed_query(text)
-    where = None
-    if len(instruments) == 1:
-        where = {"instrument": instruments[0]}
-    elif instruments:
-        where = {"instrument": {"$in": list(instruments)}}
-    found = index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=depth, filter=where)
-    return [
-        (d.id, 1.0 - float(distance)) for d, distance in found if d.id
-    ]  # cosine space: distance = 1 - cos
+    return index.dense_search(embeddings.embed_query(text), depth, instruments)
 
 
 def bm25_rankings(
-    index: Index, request: Request, allowed: set[str] | None, depth: int
+    index: SearchIndex, request: Request, allowed: set[str] | None, depth: int
 ) -> dict[str, list[str]]:
     runs = {f"bm25:{request.lang}": (request.text, request.lang)}
     for lang, text in request.expansions.items():
@@ -91,102 +119,88 @@ def bm25_rankings(
     }
 
 
-def _pinned(index: Index, request: Request) -> list[str]:
+def pinned_ids(store: ProvisionLookup, request: Request) -> list[str]:
     """Provision ids named explicitly («13-бап», "Art. 13(1)(a)") in a named instrument."""
     out: list[str] = []
     for inst in request.instruments:
         for ref in request.articles:
             pid: ProvisionId | None = ProvisionId(inst, ref.article, ref.paragraph, ref.sub)
             while pid is not None:
-                if str(pid) in index.store:
+                if str(pid) in store:
                     out.append(str(pid))
                     break
                 pid = pid.parent  # "54.1.z" does not exist: fall back to 54.1, then 54
     return out
 
 
-def retrieve(
-    index: Index,
-    embeddings,
+def ranked_lists(
+    index: SearchIndex,
+    embeddings: QueryEmbedder,
     request: Request,
-    *,
-    method: Method = "hybrid",
-    k: int = 10,  # noqa: ANN001
-    weights: RankingConfig | None = None,
-) -> list[Hit]:
-    weights = weights or RankingConfig()
+    method: Method,
+    weights: RankingConfig,
+    similarity: dict[str, float],
+) -> list[RankedList]:
+    """The ranked lists to fuse for `method`; fills `similarity` (best cosine per provision)."""
     allowed = _allowed_units(index, request.instruments)
     if allowed is not None and not allowed:
         allowed = None  # a named instrument with no text in the corpus: search everything
-    lists: dict[str, tuple[float, list[str]]] = {}
-    similarity: dict[str, float] = {}
+    lists: list[RankedList] = []
     if method in ("hybrid", "dense"):
-        dense = dense_ranking(
-            index, embeddings, request.text, request.instruments if allowed else (), weights.depth
-        )
+        instruments = request.instruments if allowed else ()
+        dense = dense_ranking(index, embeddings, request.text, instruments, weights.depth)
         for uid, sim in dense:
-            pid = split_unit_id(uid)[0]
+            pid = split_unit(uid)[0]
             similarity[pid] = max(sim, similarity.get(pid, -1.0))
-        lists["dense"] = (weights.dense, [uid for uid, _ in dense])
+        lists.append(RankedList("dense", weights.dense, tuple(uid for uid, _ in dense)))
     if method in ("hybrid", "bm25"):
         for name, ranking in bm25_rankings(index, request, allowed, weights.depth).items():
             w = weights.bm25_own if name == f"bm25:{request.lang}" else weights.bm25_other
-            lists[name] = (w, ranking)
+            lists.append(RankedList(name, w, tuple(ranking)))
     if request.definitions and method == "hybrid":
         # What does "X" mean? The answer sits in a "use of terms" article, which general retrieval
         # ranks below the articles that merely use the term; rank those articles on their own too.
         scope = index.definition_units if allowed is None else index.definition_units & allowed
         query = " ".join([request.text, *request.expansions.values()])
-        lists["definitions"] = (
-            weights.dense,
-            [uid for uid, _ in index.bm25.search(query, "auto", k=weights.depth, allowed=scope)],
-        )
+        found = index.bm25.search(query, "auto", k=weights.depth, allowed=scope)
+        lists.append(RankedList("definitions", weights.dense, tuple(uid for uid, _ in found)))
+    return lists
 
-    # Reciprocal rank fusion per provision: within one list a provision counts once (its best-ranked
-    # language version), so a provision is not favoured merely for existing in three languages.
-    score: dict[str, float] = defaultdict(float)
-    langs: dict[str, set[str]] = defaultdict(set)
-    sources: dict[str, set[str]] = defaultdict(set)
-    for name, (w, ranking) in lists.items():
-        seen: set[str] = set()
-        for rank, uid in enumerate(ranking):
-            pid, lang = split_unit_id(uid)
-            langs[pid].add(lang)
-            if pid in seen:
-                continue
-            seen.add(pid)
-            weight = w
-            if (
-                name.startswith("bm25:")
-                and name != f"bm25:{request.lang}"
-                and not index.store.has(pid, request.lang)
-            ):
-                # No text in the question's language (VCLT is English only): the expansion into another
-                # language is this provision's only lexical evidence, so it counts in full.
-                weight = weights.bm25_own
-            score[pid] += weight / (weights.rrf_k + rank + 1)
-            sources[pid].add(name)
+
+def retrieve(
+    index: SearchIndex,
+    embeddings: QueryEmbedder,
+    request: Request,
+    *,
+    method: Method = "hybrid",
+    k: int = 10,
+    weights: RankingConfig | None = None,
+) -> list[Hit]:
+    weights = weights or RankingConfig()
+    similarity: dict[str, float] = {}
+    lists = ranked_lists(index, embeddings, request, method, weights, similarity)
+    fused = fuse(
+        lists,
+        rrf_k=weights.rrf_k,
+        question_lang=request.lang,
+        full_weight=weights.bm25_own,
+        has_version=index.store.has,
+    )
     if method == "hybrid":
-        # The research article is an expert's reading of the treaties: when a paragraph of it is
-        # among the best hits, the treaty articles it discusses are likely what the question is about.
-        ranked_now = sorted(score, key=lambda pid: -score[pid])[: weights.commentary_depth]
-        boost: list[str] = []
-        for pid in ranked_now:
-            for ref in index.commentary_refs.get(pid, ()):
-                if ref not in boost and (not request.instruments or instrument_of(ref) in request.instruments):
-                    boost.append(ref)
-        for rank, pid in enumerate(boost):
-            score[pid] += weights.commentary / (weights.rrf_k + rank + 1)
-            sources[pid].add("commentary")
-            langs[pid].update(index.store.versions(pid))
-    pinned = _pinned(index, request)
-    top = max(score.values(), default=1.0)
-    for i, pid in enumerate(pinned):
-        score[pid] = top + 1.0 + (len(pinned) - i) * 1e-3
-        sources[pid].add("pinned")
-    ranked = sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        boosted = commentary_boost(
+            fused,
+            index.commentary_refs,
+            depth=weights.commentary_depth,
+            weight=weights.commentary,
+            rrf_k=weights.rrf_k,
+            keep=lambda ref: not request.instruments or instrument_of(ref) in request.instruments,
+        )
+        for pid in boosted:
+            fused.langs[pid].update(index.store.versions(pid))
+    pinned = pinned_ids(index.store, request)
+    pin(fused, pinned)
     hits = []
-    for pid, s in ranked:
+    for pid, s in fused.ranked(k):
         ref = ProvisionId.parse(pid)
         hits.append(
             Hit(
@@ -194,8 +208,8 @@ def retrieve(
                 score=s,
                 instrument=ref.instrument,
                 article=ref.article,
-                langs=tuple(sorted(langs[pid])),
-                sources=tuple(sorted(sources[pid])),
+                langs=tuple(sorted(fused.langs[pid])),
+                sources=tuple(sorted(fused.sources[pid])),
                 pinned=pid in pinned,
                 similarity=similarity.get(pid),
             )
