@@ -42,13 +42,13 @@ index: model corpus
 run: setup
 	$(BIN)/python app.py
 
-# Debian's Chromium + ChromeDriver for the browser test; the test skips loudly if they cannot be had.
+# Debian's Chromium + ChromeDriver for the browser tests; without them they skip loudly, or fail under CI=true.
 browser-deps:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-		|| echo "WARNING: could not install chromium/chromium-driver; the browser test will be skipped"; \
-	else echo "WARNING: chromium/chromium-driver missing and not root; the browser test will be skipped"; fi
+		|| echo "WARNING: could not install chromium/chromium-driver; the browser tests will be skipped (and fail when CI=true)"; \
+	else echo "WARNING: chromium/chromium-driver missing and not root; the browser tests will be skipped (and fail when CI=true)"; fi
 
 test: setup browser-deps
 	$(BIN)/pytest -q

@@ -1,7 +1,7 @@
 """Start the web chat: `python app.py [--host HOST] [--port PORT]` (what `make run` does).
 
 Thin on purpose: the settings come from `ASSISTANT_*` variables (and `assistant.toml`), and the app is
-`assistant.webapp.serve`; going through the CLI gives the same one-line errors as `assistant serve`
+`assistant.web.app.serve`; going through the CLI gives the same one-line errors as `assistant serve`
 (e.g. «no index built yet; run `assistant index`») instead of a traceback.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from assistant.settings import force_offline
+from assistant.core.settings import force_offline
 
 force_offline()  # before anything imports gradio or transformers
 

@@ -12,8 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .errors import AssistantError, InputError
+from assistant import __version__
+from assistant.core.errors import AssistantError, InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .settings import load_settings
+    from assistant.core.settings import load_settings
 
     overrides = {}
     if getattr(args, "mode", None):
@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
 
     if args.command == "model":
-        from .embeddings import prepare_model
+        from assistant.model.embeddings import prepare_model
 
         if args.action != "prepare":
             raise InputError("usage: assistant model prepare [--force]")
@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
         return _index(args, settings)
 
     if args.command == "search":
-        from .pipeline import Assistant
+        from assistant.pipeline import Assistant
 
         hits = Assistant(settings).search(args.query, k=args.k, lang=args.lang, method=args.method)
         if args.json:
@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "ask":
-        from .pipeline import Assistant
+        from assistant.pipeline import Assistant
 
         answer = Assistant(settings).ask(args.question, history=args.history, lang=args.lang)
         if args.json:
@@ -164,12 +164,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "eval":
-        from .evaluation import run_cli
+        from assistant.evaluation.run import run_cli
 
         return run_cli(settings, args)
 
     if args.command == "serve":
-        from .webapp import serve
+        from assistant.web.app import serve
 
         serve(settings, host=args.host, port=args.port)
         return 0
@@ -177,8 +177,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _corpus(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
-    from .corpus import fetch, load_manifest, verify
-    from .errors import CorpusError
+    from assistant.core.errors import CorpusError
+    from assistant.corpus.manifest import fetch, load_manifest, verify
 
     manifest = load_manifest(settings.path(settings.manifest))
     dest = settings.path(settings.corpus_dir)
@@ -206,8 +206,8 @@ def _corpus(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
 
 
 def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
-    from .embeddings import make_embeddings
-    from .index import build_index, read_meta
+    from assistant.index.store import build_index, read_meta
+    from assistant.model.embeddings import make_embeddings
 
     if args.stats and not args.rebuild:
         meta = read_meta(settings)

@@ -16,14 +16,16 @@ from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from .answer import Answer
-from .answer import refusal as refusal_answer
-from .citations import label
-from .errors import CorpusError
-from .guard import Rejection
-from .prompts import Templates, all_templates
-from .retrieval import Hit, Method, Request, retrieve
-from .settings import Settings
+from assistant.answer.citations import label
+from assistant.answer.extractive import Answer
+from assistant.answer.extractive import refusal as refusal_answer
+from assistant.answer.policy import ScopePolicy
+from assistant.core.errors import CorpusError
+from assistant.core.ids import RESEARCH_ARTICLE
+from assistant.core.prompts import Templates, all_templates
+from assistant.core.settings import RankingConfig, Settings
+from assistant.search.retrieve import Hit, Method, Request, retrieve
+from assistant.text.guard import Rejection
 
 
 @dataclass(frozen=True)
@@ -40,35 +42,11 @@ class SearchHit:
         return asdict(self)
 
 
-# Concepts so general that alone they do not make a question about this corpus («өтініш» = request).
-_GENERIC_CONCEPTS = frozenset({"request", "definition"})
-# Laws the corpus does not hold: a question about them is refused, not answered from a treaty.
-_OTHER_LAW = re.compile(r"(кодекс|конституци|code of|criminal code|constitution|салық|налогов|трудов)", re.I)
-# Partners with no treaty in the corpus: «договор с Китаем» is not answered from another treaty.
-_OTHER_COUNTRY = re.compile(
-    r"\b(кита|қытай|china|chinese|росси|ресей|russia|германи|germany|франци|france|иран|iran|швейцари|switzerland)",
-    re.I,
-)
-# Requests for help in hiding or laundering money are refused, whatever the corpus holds on laundering.
-_HARMFUL = re.compile(
-    r"((как|каким образом|помоги).{0,40}(вывести|спрятать|скрыть|отмыть|легализовать|обойти)|"
-    r"how (to|can i|do i|could i).{0,40}(hide|launder|move money|evade|stash)|"
-    r"(қалай).{0,40}(жасыр|жылыстат|шетелге шығар))",
-    re.I,
-)
-
-
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
     re.I,
 )
-
-
-# How many provisions `ask` retrieves per question (at least `top_k`): enough for the answer to compare
-# instruments and for the research article's commentary to be among them. The evaluation's baselines
-# retrieve the same number.
-ASK_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -80,30 +58,29 @@ class Prepared:
     injection: bool  # the guard or the parser saw an attempt to change the assistant's rules
 
 
-def is_answerable(parsed, request: Request, hits: Sequence[Hit]) -> bool:  # noqa: ANN001
+def is_answerable(  # noqa: ANN001
+    parsed, request: Request, hits: Sequence[Hit], policy: ScopePolicy, ranking: RankingConfig
+) -> bool:
     """Whether the corpus holds something on the question.
 
     Calibrated on tests/questions.yaml: similarity scores alone do not separate «what is the weather»
     from a real question (e5 puts everything between 0.77 and 0.87), so the decision rests on what the
     question names: an instrument or article of the corpus, a concept of the field's glossary, or, for
-    a question naming neither, strong lexical and semantic evidence together.
+    a question naming neither, strong lexical and semantic evidence together. The rules are data
+    (`ScopePolicy`); the thresholds are `RankingConfig.min_similarity` / `min_fused`.
     """
-    from .query import find_concepts
+    from assistant.search.understand import find_concepts
 
-    if not hits or _HARMFUL.search(parsed.text):
+    if not hits or policy.is_harmful(parsed.text):
         return False
     if any(h.pinned for h in hits) or request.instruments:
         return True
-    if _OTHER_LAW.search(parsed.text) or _OTHER_COUNTRY.search(parsed.text):
+    if policy.names_other_law(parsed.text) or policy.country_without_treaty(parsed.text):
         return False
-    if set(find_concepts(request.text)) - _GENERIC_CONCEPTS:
+    if set(find_concepts(request.text)) - policy.generic_concepts:
         return True
     best_sim = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
-    return best_sim >= _MIN_SIMILARITY and hits[0].score >= _MIN_FUSED
-
-
-_MIN_SIMILARITY = 0.85
-_MIN_FUSED = 0.12
+    return best_sim >= ranking.min_similarity and hits[0].score >= ranking.min_fused
 
 
 def _needs_topic(parsed) -> bool:  # noqa: ANN001
@@ -127,7 +104,7 @@ class Assistant:
         if self._embeddings is None:
             with self._lock:
                 if self._embeddings is None:
-                    from .embeddings import make_embeddings
+                    from assistant.model.embeddings import make_embeddings
 
                     self._embeddings = make_embeddings(self.settings)
         return self._embeddings
@@ -138,7 +115,7 @@ class Assistant:
             embeddings = self.embeddings
             with self._lock:
                 if self._index is None:
-                    from .index import open_index
+                    from assistant.index.store import open_index
 
                     index = open_index(self.settings, embeddings)
                     stale = index.stale_files(self.settings.path(self.settings.corpus_dir))
@@ -156,6 +133,11 @@ class Assistant:
         self.embeddings.embed_query("warm up")
 
     @cached_property
+    def policy(self) -> ScopePolicy:
+        """The scope rules, less the countries the corpus has a treaty with (from the manifest)."""
+        return ScopePolicy.load(self.index.manifest)
+
+    @cached_property
     def templates(self) -> dict[str, Templates]:
         return all_templates(self.settings.path(self.settings.prompts_dir))
 
@@ -168,7 +150,7 @@ class Assistant:
 
     @cached_property
     def aliases(self) -> dict[str, tuple[str, ...]]:
-        from .query import aliases_from_manifest
+        from assistant.search.understand import aliases_from_manifest
 
         return aliases_from_manifest(self.index.manifest)
 
@@ -178,7 +160,7 @@ class Assistant:
     # -- stages ---------------------------------------------------------------------------------
 
     def understand(self, question: str, history: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201
-        from .query import understand
+        from assistant.search.understand import understand
 
         return understand(question, history=history, lang=lang, aliases=self.aliases)
 
@@ -187,7 +169,7 @@ class Assistant:
         if history and _needs_topic(parsed):
             # «Ал Ұлыбританиямен шартта ше?», «А какие основания для отказа там?»: the topic (or the
             # instrument) is in the earlier turn, so search with both turns.
-            from .query import expand, find_concepts
+            from assistant.search.understand import expand, find_concepts
 
             text = f"{history[-1]} {parsed.text}"
             expansions = expand(text, parsed.language)
@@ -196,7 +178,7 @@ class Assistant:
         if parsed.references.instruments and not articles:
             # «When did Kazakhstan ratify / when did it enter into force?»: the ratification law in
             # front of the treaty text (and the note on entry into force that precedes the preamble).
-            from .query import ArticleRef
+            from assistant.search.understand import ArticleRef
 
             if "ratification" in concepts:
                 articles += (ArticleRef("ratification"),)
@@ -214,7 +196,7 @@ class Assistant:
     def prepare(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Prepared | Rejection:
         """The guard, history cleaning, query understanding and the retrieval request: all `ask` does
         before it retrieves (the evaluation's baselines and the benchmarks start from the same)."""
-        from .guard import Rejection, check_question
+        from assistant.text.guard import Rejection, check_question
 
         checked = check_question(question, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):
@@ -225,16 +207,23 @@ class Assistant:
 
     @property
     def ask_depth(self) -> int:
-        return max(self.settings.top_k, ASK_DEPTH)
+        return max(self.settings.top_k, self.settings.ranking.ask_depth)
 
     def retrieve(self, request: Request, *, method: Method = "hybrid", k: int | None = None) -> list[Hit]:
-        return retrieve(self.index, self.embeddings, request, method=method, k=k or self.settings.top_k)
+        return retrieve(
+            self.index,
+            self.embeddings,
+            request,
+            method=method,
+            k=k or self.settings.top_k,
+            weights=self.settings.ranking,
+        )
 
     # -- answers ----------------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
-        from .query import guess_language
+        from assistant.search.understand import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
@@ -251,7 +240,7 @@ class Assistant:
         t = _clock()
         hits = self.retrieve(request, k=self.ask_depth)
         timings["retrieve"] = round(_clock() - t, 2)
-        if not is_answerable(parsed, request, hits):
+        if not is_answerable(parsed, request, hits, self.policy, self.settings.ranking):
             return self._refuse(
                 question, parsed.language, "out_of_scope", started, retrieved=hits, timings=timings
             )
@@ -262,13 +251,13 @@ class Assistant:
         return replace(answer, timings_ms={**timings, **answer.timings_ms})
 
     def _compose(self, question: str, parsed, request: Request, hits: list[Hit]) -> Answer:  # noqa: ANN001
-        from .answer import choose_commentary, choose_quote, question_terms, render
-        from .citations import verify_citations
+        from assistant.answer.citations import verify_citations
+        from assistant.answer.extractive import choose_commentary, choose_quote, question_terms, render
 
         lang = parsed.language
         store = self.index.store
         terms = question_terms(request.text, lang, request.expansions)
-        research_only = set(request.instruments) == {"article"}
+        research_only = set(request.instruments) == {RESEARCH_ARTICLE}
         groups = [] if research_only else self._pick(parsed.text, request, hits)
         quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
@@ -301,7 +290,7 @@ class Assistant:
         )
         # -- generative mode (ASSISTANT_MODE=llm; assistant/llm.py): the extractive answer is the fallback
         if self.settings.mode == "llm":
-            from . import llm
+            from assistant.answer import generative as llm
 
             if self._chat_model is None:
                 with self._lock:
@@ -339,15 +328,16 @@ class Assistant:
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
 
     def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
-        from .answer import pick_articles
+        from assistant.answer.extractive import pick_articles
 
+        r = self.settings.ranking
         if request.instruments:
-            return pick_articles(hits)
+            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score)
         # No instrument named: one article per instrument. «Which convention allows ...?» asks to
         # compare instruments: show the best of several, conventions only when it says "convention".
         which = _WHICH.search(text)
         if not which:
-            return pick_articles(hits, per_instrument=1)
+            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
         allowed = None
         if re.search(r"(конвенц|convention)", which.group(0), re.I):
             allowed = {
@@ -355,12 +345,12 @@ class Assistant:
                 for i, inst in self.index.manifest.instruments.items()
                 if inst.kind not in ("bilateral", "article")
             }
-        return pick_articles(hits, per_instrument=1, relative=0.4, allowed=allowed) or pick_articles(
-            hits, per_instrument=1
-        )
+        return pick_articles(
+            hits, max_articles=r.max_articles, relative=r.which_relative, per_instrument=1, allowed=allowed
+        ) or pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
 
     def _clean_history(self, history: Sequence[str]) -> list[str]:
-        from .guard import Rejection, check_question
+        from assistant.text.guard import Rejection, check_question
 
         turns = []
         keep = self.settings.max_history_turns
@@ -373,8 +363,8 @@ class Assistant:
     def search(
         self, query: str, *, k: int = 5, lang: str = "auto", method: Method = "hybrid"
     ) -> list[SearchHit]:
-        from .errors import InputError
-        from .guard import Rejection, check_question
+        from assistant.core.errors import InputError
+        from assistant.text.guard import Rejection, check_question
 
         checked = check_question(query, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):

@@ -75,7 +75,7 @@ def _slowest(worst: dict[str, float], n: int = 5) -> dict[str, float]:
 
 
 def _questions() -> list[dict[str, Any]]:
-    from assistant.evaluation import load_questions  # the schema-checked reader of `assistant eval`
+    from assistant.evaluation.run import load_questions  # the schema-checked reader of `assistant eval`
 
     return [
         {"id": q.id, "question": q.question, "history": list(q.history)}
@@ -100,7 +100,7 @@ class _Precomputed:
 def _real_units(store, manifest, unit_rows):  # noqa: ANN001, ANN202
     """The real index's dense units (in the order of its vectors) and lexical units, rebuilt from
     its provisions with the index's own unit function; refuses an index older than the code."""
-    from assistant.index import _header_factory, retrieval_units
+    from assistant.index.store import _header_factory, retrieval_units
 
     provisions = [p for pid in sorted(store.ids) for p in store.versions(pid).values()]
     header = _header_factory(manifest)
@@ -134,7 +134,7 @@ def _replicate(units, factor: int):  # noqa: ANN001, ANN202
 def _time_retrieval(index, vectorstore, stub, requests, *, rounds: int, top_k: int):  # noqa: ANN001, ANN202
     """Dense (Chroma k=50 by vector), BM25 (every language run) and full hybrid `retrieve` latency
     per request, in ms; a short warm-up round first, not counted."""
-    from assistant.retrieval import bm25_rankings, retrieve
+    from assistant.search.retrieve import bm25_rankings, retrieve
 
     dense, lexical, hybrid = [], [], []
     for rnd in range(1 + rounds):
@@ -184,8 +184,8 @@ class Bench:
     @property
     def assistant(self):  # noqa: ANN201 - pipeline.Assistant on the repository's own index
         if self._assistant is None:
+            from assistant.core.settings import load_settings
             from assistant.pipeline import Assistant
-            from assistant.settings import load_settings
 
             a = Assistant(load_settings(home=ROOT, mode="extractive"))
             start = time.perf_counter()
@@ -275,8 +275,8 @@ class Bench:
         }
 
     def noop_inprocess(self) -> dict[str, Any]:
-        from assistant.index import build_index
-        from assistant.settings import load_settings
+        from assistant.core.settings import load_settings
+        from assistant.index.store import build_index
 
         settings = load_settings(home=self._noop_home())
         embeddings = self.assistant.embeddings  # already loaded: the figure excludes model start-up
@@ -292,7 +292,7 @@ class Bench:
         }
 
     def search(self) -> dict[str, Any]:
-        from assistant.errors import AssistantError
+        from assistant.core.errors import AssistantError
 
         a = self.assistant
         questions = self.questions
@@ -319,7 +319,7 @@ class Bench:
         }
 
     def answer(self) -> dict[str, Any]:
-        from assistant.errors import AssistantError
+        from assistant.core.errors import AssistantError
 
         a = self.assistant
         questions = self.questions
@@ -369,8 +369,8 @@ class Bench:
         import numpy as np
         from langchain_chroma import Chroma
 
-        from assistant.index import Index, IndexMeta, ProvisionStore, _write_chroma, chroma_client
-        from assistant.lexical import BM25Index
+        from assistant.index.lexical import BM25Index
+        from assistant.index.store import Index, IndexMeta, ProvisionStore, _write_chroma, chroma_client
 
         a = self.assistant
         settings = a.settings
@@ -382,7 +382,7 @@ class Bench:
         base, lexical_base = _real_units(store, a.index.manifest, unit_rows)
 
         # The real questions as retrieval requests, and their query vectors, computed once.
-        from assistant.guard import Rejection
+        from assistant.text.guard import Rejection
 
         prepared = [a.prepare(q["question"], q["history"]) for q in self.questions]
         requests = [p.request for p in prepared if not isinstance(p, Rejection)]  # refused: not timed
@@ -687,7 +687,7 @@ def _parse(argv: list[str] | None) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.settings import force_offline
+    from assistant.core.settings import force_offline
 
     force_offline()
     opts = _parse(argv)

@@ -1,4 +1,4 @@
-"""Measure the Kazakh stemmer (`assistant.lexical.stem_kk`) against hand-written gold lists.
+"""Measure the Kazakh stemmer (`assistant.index.lexical.stem_kk`) against hand-written gold lists.
 
 Takes: nothing (the gold lists are below); optionally the Kazakh corpus files in
 `../shared/corpus-raw/*/kk*` (or the folder given with `--corpus`), read at run time.
@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.lexical import _STOPWORDS, _TOKEN_RE, normalize, stem_kk
+from assistant.index.lexical import _STOPWORDS, _TOKEN_RE, normalize, stem_kk
 
 # Word families whose forms must meet (inflected and derived forms of one lexeme as a reader of a
 # treaty would search for it). Written for this benchmark.

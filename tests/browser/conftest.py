@@ -10,7 +10,7 @@ from tests.helpers import free_port
 @pytest.fixture(scope="module")
 def web(assistant, tmp_path_factory):
     """(url, settings) of the real app, started on a free loopback port with a temporary data folder."""
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-data")})
     app = webapp.build_app(assistant, settings)

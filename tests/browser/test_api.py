@@ -62,7 +62,7 @@ def test_unknown_language_code_is_a_clear_error(client, code):
     ],
 )
 def test_markup_in_a_question_comes_back_inert(client, question):
-    from assistant.webapp import answer_markdown
+    from assistant.web.app import answer_markdown
 
     result = client.predict(question, "auto", api_name="/ask")
     assert result["question"] == question  # echoed as data, untouched
@@ -84,7 +84,7 @@ def test_login_required_when_auth_is_set(assistant, tmp_path):
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
 
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "auth": "ann:s3cr:et"})
     app = webapp.build_app(assistant, settings)
@@ -107,7 +107,7 @@ def test_no_outside_connection_at_start_or_per_request(assistant, tmp_path, monk
 
     from gradio_client import Client
 
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     outside: list[object] = []
     real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo

@@ -108,7 +108,7 @@ def _click_radio(driver, container: str, label: str) -> None:
 def test_kazakh_question_answered_in_kazakh_with_sources(browser, web, assistant, uis, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from assistant.feedback import FILENAME, read_events
+    from assistant.web.feedback import FILENAME, read_events
 
     url, settings = web
     _open(browser, url)

@@ -21,7 +21,7 @@ QUESTIONS = ROOT / "tests" / "questions.yaml"
 
 @pytest.fixture(scope="module")
 def run(assistant, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    from assistant.evaluation import run_evaluation
+    from assistant.evaluation.run import run_evaluation
 
     out = tmp_path_factory.mktemp("eval")
     summary = run_evaluation(assistant, QUESTIONS, out, progress=False)

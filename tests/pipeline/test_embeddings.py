@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import embeddings as emb
-from assistant.errors import ModelError
-from assistant.settings import Settings, force_offline
+from assistant.core.errors import ModelError
+from assistant.core.settings import Settings, force_offline
+from assistant.model import embeddings as emb
 
 pytestmark = pytest.mark.pipeline
 

@@ -22,8 +22,8 @@ STRAS = ["strasbourg1990/ru.part1.md", "strasbourg1990/ru.md"]
 
 
 def test_every_manifest_document_is_indexed(built_index) -> None:
-    from assistant.corpus import load_manifest
-    from assistant.index import read_meta
+    from assistant.corpus.manifest import load_manifest
+    from assistant.index.store import read_meta
 
     meta = read_meta(built_index)
     manifest = load_manifest(built_index.path(built_index.manifest))
@@ -62,8 +62,8 @@ def test_search_cli_json_and_stats() -> None:
 
 
 def _build(home: Path, embeddings, **kw):
-    from assistant.index import build_index
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
+    from assistant.index.store import build_index
 
     return build_index(load_settings(home=home, **kw), embeddings, progress=False)
 
@@ -90,8 +90,8 @@ def test_incremental_rebuild_embeds_only_changed_units(small_home, embeddings) -
 
 
 def test_removed_file_drops_its_provisions(small_home, embeddings) -> None:
-    from assistant.index import read_meta
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
+    from assistant.index.store import read_meta
 
     home = small_home(STRAS)
     _build(home, embeddings)
@@ -103,9 +103,9 @@ def test_removed_file_drops_its_provisions(small_home, embeddings) -> None:
 
 
 def test_kill_9_during_build_leaves_previous_index_serving(small_home, embeddings) -> None:
-    from assistant.index import open_index
-    from assistant.retrieval import Request, retrieve
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
+    from assistant.index.store import open_index
+    from assistant.search.retrieve import Request, retrieve
 
     home = small_home(STRAS)
     _build(home, embeddings)
@@ -149,9 +149,9 @@ def test_index_built_with_another_model_is_refused(small_home, embeddings, tmp_p
 
 @pytest.mark.server
 def test_same_code_runs_against_a_chroma_server(small_home, embeddings, tmp_path) -> None:
-    from assistant.index import open_index
-    from assistant.retrieval import Request, retrieve
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
+    from assistant.index.store import open_index
+    from assistant.search.retrieve import Request, retrieve
 
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():

@@ -119,7 +119,7 @@ def test_python_api_history_of_1000_turns(assistant) -> None:
 @pytest.mark.parametrize("code", ["de", "", "RU-ru", "xx", None])
 def test_python_api_unknown_language_code(assistant, code) -> None:
     """A language code is an argument of the API, not text: a one-line InputError naming the valid codes."""
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
 
     with pytest.raises(InputError) as err:
         assistant.ask(CLEAN, lang=code)
@@ -217,7 +217,7 @@ def test_cli_unknown_language_code_exit_2() -> None:
 @pytest.fixture(scope="module")
 def web(assistant, tmp_path_factory):
     """The real web app in this process (sharing the warmed `assistant`) on a free loopback port."""
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("bad-input-web")})
     app = webapp.build_app(assistant, settings)

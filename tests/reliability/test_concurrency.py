@@ -44,7 +44,7 @@ def test_stemming_is_thread_safe() -> None:
     """What two answer threads of the web app do at once, made to interleave often."""
     import snowballstemmer
 
-    from assistant import lexical
+    from assistant.index import lexical
 
     words = [
         f"{stem}{end}"

@@ -72,9 +72,9 @@ def _one_line_error(result: tuple[int, str, str], code: int, *needles: str) -> N
 @pytest.mark.pipeline
 @pytest.mark.parametrize("phase", ["embedding", "vector-store"])
 def test_kill_9_during_index_leaves_the_previous_index_answering(small_home, embeddings, phase) -> None:
-    from assistant.index import build_index
+    from assistant.core.settings import load_settings
+    from assistant.index.store import build_index
     from assistant.pipeline import Assistant
-    from assistant.settings import load_settings
 
     home = small_home(STRAS)
     settings = load_settings(home=home)
@@ -192,7 +192,7 @@ def index_copy(built_index, tmp_path) -> Callable[[], tuple[Path, Path]]:
 @pytest.mark.pipeline
 @pytest.mark.parametrize("case", list(DAMAGE))
 def test_damaged_index_gives_one_clear_error(built_index, embeddings, index_copy, case) -> None:
-    from assistant.errors import IndexError_
+    from assistant.core.errors import IndexError_
     from assistant.pipeline import Assistant
     from tests.conftest import project_settings
 
@@ -212,8 +212,8 @@ def test_damaged_index_gives_one_clear_error(built_index, embeddings, index_copy
 def test_index_without_checksums_gets_them_at_the_next_build(hostile_home, embeddings, tmp_path) -> None:
     """An index built before checksums existed: `assistant index` adds them without re-embedding,
     and `assistant index` after damage rebuilds instead of calling the damaged index up to date."""
-    from assistant.index import build_index, read_meta
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
+    from assistant.index.store import build_index, read_meta
 
     home = tmp_path / "home"
     shutil.copytree(hostile_home, home, symlinks=True)
@@ -238,7 +238,7 @@ def test_index_without_checksums_gets_them_at_the_next_build(hostile_home, embed
 
 @pytest.mark.pipeline
 def test_missing_index_gives_one_clear_error(built_index, embeddings, tmp_path) -> None:
-    from assistant.errors import IndexMissingError
+    from assistant.core.errors import IndexMissingError
     from assistant.pipeline import Assistant
     from tests.conftest import project_settings
 
@@ -257,9 +257,9 @@ def test_index_out_of_date_is_refused_and_brought_up_to_date_without_embedding(
 ) -> None:
     """An index built by an older text analyzer, or before the manifest gained a document, is not
     served (one line naming `assistant index`); `assistant index` then rebuilds it reusing the vectors."""
-    from assistant.errors import IndexMismatchError
-    from assistant.index import build_index, open_index
-    from assistant.settings import load_settings
+    from assistant.core.errors import IndexMismatchError
+    from assistant.core.settings import load_settings
+    from assistant.index.store import build_index, open_index
 
     home = tmp_path / "home"
     shutil.copytree(hostile_home, home, symlinks=True)
@@ -324,9 +324,9 @@ def test_random_bytes_in_the_hnsw_graph(built_index, index_copy) -> None:
 
 @pytest.mark.pipeline
 def test_corpus_edited_after_indexing_is_refused_when_serving(hostile_home, embeddings, tmp_path) -> None:
-    from assistant.errors import CorpusError
+    from assistant.core.errors import CorpusError
+    from assistant.core.settings import load_settings
     from assistant.pipeline import Assistant
-    from assistant.settings import load_settings
 
     home = tmp_path / "home"
     shutil.copytree(hostile_home, home, symlinks=True)
@@ -345,7 +345,7 @@ def test_corpus_edited_after_indexing_is_refused_when_serving(hostile_home, embe
 _WRITER = textwrap.dedent(
     """
     import sys
-    from assistant.feedback import append_event
+    from assistant.web.feedback import append_event
     path, who = sys.argv[1], sys.argv[2]
     comment = "Ответ полезен; " * 2000  # ~30 kB: every write is a long one
     i = 0
@@ -371,7 +371,7 @@ def _count_lines(path: Path) -> int:
 
 
 def test_feedback_log_survives_kill_9_of_writers(tmp_path) -> None:
-    from assistant.feedback import append_event, read_events
+    from assistant.web.feedback import append_event, read_events
 
     path = tmp_path / "feedback.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

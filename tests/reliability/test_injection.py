@@ -122,8 +122,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def hostile_assistant(hostile_home, embeddings):
+    from assistant.core.settings import load_settings
     from assistant.pipeline import Assistant
-    from assistant.settings import load_settings
 
     return Assistant(load_settings(home=hostile_home), embeddings=embeddings)
 
@@ -182,8 +182,8 @@ def scripted() -> Scripted:
 
 @pytest.fixture(scope="module")
 def hostile_llm(hostile_home, embeddings, scripted):
+    from assistant.core.settings import load_settings
     from assistant.pipeline import Assistant
-    from assistant.settings import load_settings
 
     return Assistant(load_settings(home=hostile_home, mode="llm"), embeddings=embeddings, chat_model=scripted)
 

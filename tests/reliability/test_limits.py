@@ -75,7 +75,7 @@ class _Blocking:
         self.calls = 0
 
     def ask(self, question: str, history=(), lang: str = "auto"):  # noqa: ANN001, ANN201
-        from assistant.answer import Answer
+        from assistant.answer.extractive import Answer
 
         self.calls += 1
         self.release.wait(30)
@@ -84,7 +84,7 @@ class _Blocking:
 
 @pytest.mark.pipeline
 def test_runner_times_out_and_caps_work_in_flight(assistant) -> None:
-    from assistant.webapp import Runner
+    from assistant.web.app import Runner
 
     slow = _Blocking(assistant)
     runner = Runner(slow, workers=1, timeout_s=0.3)
@@ -130,7 +130,7 @@ class _SlowProxy:
 def test_web_app_answers_within_the_time_limit(assistant, tmp_path) -> None:
     from gradio_client import Client
 
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "request_timeout_s": 1.0})
     slow = _SlowProxy(assistant)
@@ -277,7 +277,7 @@ def test_full_queue_turns_requests_away_with_a_busy_status(tight_app) -> None:
 def test_oversized_request_body_is_refused_with_413(assistant, tmp_path) -> None:
     import httpx
 
-    from assistant import webapp
+    from assistant.web import app as webapp
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
     app = webapp.build_app(assistant, settings)

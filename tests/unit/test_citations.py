@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.citations import label, parse_id, verify_citations
-from assistant.errors import ConfigError
-from assistant.prompts import all_templates, load_templates
+from assistant.answer.citations import label, verify_citations
+from assistant.core.errors import ConfigError
+from assistant.core.prompts import all_templates, load_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = {
@@ -43,23 +43,6 @@ SHORT = {
 )
 def test_labels(pid: str, lang: str, expected: str) -> None:
     assert label(pid, lang, SHORT, all_templates(ROOT / "prompts")) == expected
-
-
-@pytest.mark.parametrize(
-    ("pid", "parts"),
-    [
-        ("uncac:54.1.a", ("uncac", "54", "1", "a")),
-        ("uncac:54", ("uncac", "54", None, None)),
-        ("uncac:2.a", ("uncac", "2", None, "a")),
-        ("bilateral-usa:16.2", ("bilateral-usa", "16", "2", None)),
-        ("uncac 54", None),
-        ("uncac:54.1.a.b", None),
-        ("<script>:1", None),
-    ],
-)
-def test_parse_id(pid, parts) -> None:
-    ref = parse_id(pid)
-    assert (None if ref is None else (ref.instrument, ref.article, ref.paragraph, ref.sub)) == parts
 
 
 EXISTS = {"uncac:54", "uncac:54.1", "uncac:54.1.a", "uncac:55", "uncac:57"}

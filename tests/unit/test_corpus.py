@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import (
+from assistant.core.errors import ChecksumError, CorpusError, DocumentError, SourceMissingError
+from assistant.core.settings import Settings
+from assistant.corpus.manifest import (
     FetchReport,
     Manifest,
     SourceDocument,
@@ -24,8 +26,6 @@ from assistant.corpus import (
     read_document,
     verify,
 )
-from assistant.errors import ChecksumError, CorpusError, DocumentError, SourceMissingError
-from assistant.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = REPO.parent / "shared" / "corpus-raw"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import embeddings as emb
-from assistant.errors import ModelError
-from assistant.settings import Settings
+from assistant.core.errors import ModelError
+from assistant.core.settings import Settings
+from assistant.model import embeddings as emb
 
 
 def _settings(tmp_path: Path, model: str) -> Settings:

@@ -1,4 +1,4 @@
-"""assistant.evaluation without a model: question-file validation, the matching rule, the scorers on
+"""assistant.evaluation.run without a model: question-file validation, the matching rule, the scorers on
 hand-made answers, aggregation, and a whole run (files, report, CLI) against a stand-in assistant."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant import evaluation as ev
-from assistant.answer import Answer
-from assistant.citations import Citation
-from assistant.errors import QuestionFileError
-from assistant.retrieval import Hit
+from assistant.answer.citations import Citation
+from assistant.answer.extractive import Answer
+from assistant.core.errors import QuestionFileError
+from assistant.evaluation import run as ev
+from assistant.search.retrieve import Hit
 
 GOOD_ENTRY = """\
 - id: q001

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.feedback import append_event, encode, read_events
+from assistant.core.errors import ConfigError
+from assistant.web.feedback import append_event, encode, read_events
 
 THREADS = 8
 PER_THREAD = 500

@@ -6,9 +6,9 @@ import typing
 
 import pytest
 
-from assistant.answer import refusal
-from assistant.guard import CleanQuestion, Rejection, RejectReason, check_question, looks_like_injection
-from assistant.prompts import all_templates
+from assistant.answer.extractive import refusal
+from assistant.core.prompts import all_templates
+from assistant.text.guard import CleanQuestion, Rejection, RejectReason, check_question, looks_like_injection
 from tests.helpers import ROOT
 
 LIMIT = 2000

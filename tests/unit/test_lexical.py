@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.lexical import BM25Index, detect_lang, normalize, stem_kk, tokenize
+from assistant.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.index.lexical import BM25Index, detect_lang, normalize, stem_kk, tokenize
 
 # ----------------------------------------------------------------------------- normalize
 

@@ -17,14 +17,14 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from assistant import llm
-from assistant.answer import Answer
-from assistant.citations import Citation, label
-from assistant.errors import ConfigError, ModelError
-from assistant.index import ProvisionStore
-from assistant.prompts import all_templates
-from assistant.provisions import Provision
-from assistant.settings import load_settings
+from assistant.answer import generative as llm
+from assistant.answer.citations import Citation, label
+from assistant.answer.extractive import Answer
+from assistant.core.errors import ConfigError, ModelError
+from assistant.core.prompts import all_templates
+from assistant.core.settings import load_settings
+from assistant.corpus.provisions import Provision
+from assistant.index.store import ProvisionStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = all_templates(ROOT / "prompts")

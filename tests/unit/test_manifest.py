@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import KINDS, LANGS, Manifest, load_manifest, unlisted_files
-from assistant.errors import ManifestError
+from assistant.core.errors import ManifestError
+from assistant.corpus.manifest import KINDS, LANGS, Manifest, load_manifest, unlisted_files
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "corpus" / "sources.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DocumentError
-from assistant.provisions import parse_research_article, parse_treaty, strip_dutch
+from assistant.core.errors import DocumentError
+from assistant.corpus.provisions import parse_research_article, parse_treaty, strip_dutch
 
 
 def ids(text: str, lang: str = "ru", instrument: str = "t") -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.query import (
+from assistant.search.understand import (
     ArticleRef,
     aliases_from_manifest,
     detect_language,
@@ -270,7 +270,7 @@ def test_understand_explicit_language_and_injection_flag() -> None:
 
 
 def test_understand_rejects_an_unknown_language() -> None:
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
 
     with pytest.raises(InputError):
         understand("статья 54", lang="de")

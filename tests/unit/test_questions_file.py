@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.errors import CorpusError
-from assistant.settings import Settings
+from assistant.core.errors import CorpusError
+from assistant.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "tests" / "questions.yaml"
@@ -138,8 +138,8 @@ def questions() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def provisions() -> list:
-    from assistant.corpus import load_manifest
-    from assistant.provisions import load_provisions
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.provisions import load_provisions
 
     settings = Settings(home=REPO)
     try:
@@ -262,7 +262,7 @@ def test_kazakh_questions_are_written_in_kazakh(questions: list[dict]) -> None:
 
 
 def test_every_instrument_is_cited_twice(questions: list[dict]) -> None:
-    from assistant.corpus import load_manifest
+    from assistant.corpus.manifest import load_manifest
 
     settings = Settings(home=REPO)
     instruments = set(load_manifest(settings.path(settings.manifest)).instruments)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.core.settings import load_settings
 from assistant.pipeline import Assistant
-from assistant.settings import load_settings
 
 
 @pytest.mark.parametrize(

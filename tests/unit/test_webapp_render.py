@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from assistant import webapp
-from assistant.answer import Answer
-from assistant.citations import Citation
-from assistant.errors import ConfigError, InputError
-from assistant.prompts import all_templates
-from assistant.provisions import Provision
+from assistant.answer.citations import Citation
+from assistant.answer.extractive import Answer
+from assistant.core.errors import ConfigError, InputError
+from assistant.core.prompts import all_templates
+from assistant.corpus.provisions import Provision
+from assistant.web import app as webapp
 
 ROOT = Path(__file__).resolve().parents[2]
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])

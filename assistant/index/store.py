@@ -39,18 +39,26 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from .corpus import Manifest, file_sha256, load_manifest
-from .errors import (
+from assistant.core.errors import (
     IndexCorruptError,
     IndexError_,
     IndexMismatchError,
     IndexMissingError,
     ModelError,
 )
-from .files import write_atomic
-from .lexical import ANALYZER_VERSION
-from .provisions import ARTICLE_SECTIONS, Provision, load_provisions
-from .settings import Settings
+from assistant.core.files import write_atomic
+from assistant.core.ids import (
+    ProvisionId,
+    article_of,
+    instrument_of,
+    is_research_article,
+    split_unit,
+    unit_id,
+)
+from assistant.core.settings import Settings
+from assistant.corpus.manifest import Manifest, file_sha256, load_manifest
+from assistant.corpus.provisions import ARTICLE_SECTIONS, Provision, load_provisions
+from assistant.index.lexical import ANALYZER_VERSION
 
 SCHEMA = 2  # 2: items (sub-paragraphs) are lexical units too
 _DEFINITIONS = re.compile(r"(use of terms|definitions|термин|определени|анықтама)", re.I)
@@ -108,15 +116,6 @@ class BuildReport:
 
 
 # ------------------------------------------------------------------------------------------ units
-
-
-def unit_id(provision_id: str, lang: str) -> str:
-    return f"{provision_id}@{lang}"
-
-
-def split_unit_id(uid: str) -> tuple[str, str]:
-    pid, _, lang = uid.rpartition("@")
-    return pid, lang
 
 
 def retrieval_units(
@@ -216,7 +215,7 @@ class ProvisionStore:
         return list(self._descendants.get(provision_id, ()))
 
     def instruments(self) -> set[str]:
-        return {pid.split(":", 1)[0] for pid in self._by}
+        return {instrument_of(pid) for pid in self._by}
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -516,7 +515,7 @@ def build_index(
         json.dumps([{"id": k[0], "hash": k[1]} for k in keys]), encoding="utf-8"
     )
     np.save(generation / "vectors.npy", vectors, allow_pickle=False)
-    from .lexical import BM25Index
+    from assistant.index.lexical import BM25Index
 
     lexical = retrieval_units(provisions, _header_factory(manifest), items=True)
     BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(generation / "bm25")
@@ -572,6 +571,20 @@ class Index:
     path: Path
     manifest: Manifest
 
+    def dense_search(
+        self, vector: Sequence[float], k: int, instruments: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """(unit id, cosine similarity) of the `k` nearest units, optionally within some instruments."""
+        where = None
+        if len(instruments) == 1:
+            where = {"instrument": instruments[0]}
+        elif instruments:
+            where = {"instrument": {"$in": list(instruments)}}
+        found = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=k, filter=where
+        )
+        return [(d.id, 1.0 - float(distance)) for d, distance in found if d.id]  # cosine: distance = 1 - cos
+
     @cached_property
     def definition_units(self) -> set[str]:
         """Units of the "use of terms" articles: a question asking what a term means is answered there."""
@@ -581,7 +594,7 @@ class Index:
             for p in self.store.versions(pid).values()
             if p.level == "article" and _DEFINITIONS.search(p.title)
         }
-        return {u for u in self.all_units if split_unit_id(u)[0].split(".")[0] in articles}
+        return {u for u in self.all_units if article_of(split_unit(u)[0]) in articles}
 
     @cached_property
     def commentary_refs(self) -> dict[str, tuple[str, ...]]:
@@ -591,22 +604,23 @@ class Index:
         13»), so article numbers are paired with the instruments named in the paragraph and in the
         last paragraph before it that named one; pairs that do not exist in the corpus are dropped.
         """
-        from .query import aliases_from_manifest, parse_references
+        from assistant.search.understand import aliases_from_manifest, parse_references
 
         aliases = aliases_from_manifest(self.manifest)
         order = {s: i for i, s in enumerate(ARTICLE_SECTIONS)}
         ids = sorted(
-            (p for p in self.store.ids if p.startswith("article:")),
-            key=lambda x: (order.get(x.split(":")[1].split(".")[0], 99), int(x.rsplit(".", 1)[-1])),
+            (ProvisionId.parse(p) for p in self.store.ids if is_research_article(p)),
+            key=lambda x: (order.get(x.article, 99), int(x.paragraph or 0)),
         )
         refs: dict[str, tuple[str, ...]] = {}
         context: tuple[str, ...] = ()
-        for pid in ids:
+        for rid in ids:
+            pid = str(rid)
             p = self.store.get(pid, "kk")
             if p is None:
                 continue
             found = parse_references(p.text, aliases)
-            named = tuple(i for i in found.instruments if i != "article")
+            named = tuple(i for i in found.instruments if not is_research_article(i))
             candidates = {f"{inst}:{ref.article}" for inst in (*named, *context) for ref in found.articles}
             refs[pid] = tuple(sorted(c for c in candidates if c in self.store))
             if named:
@@ -668,7 +682,7 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
     verify_generation(current, meta)
     from langchain_chroma import Chroma
 
-    from .lexical import BM25Index
+    from assistant.index.lexical import BM25Index
 
     store = ProvisionStore.load(current / "provisions.jsonl")
     if len(store) != meta.provisions:

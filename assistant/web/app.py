@@ -29,10 +29,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InputError
-from .feedback import FILENAME as FEEDBACK_FILE
-from .feedback import append_event
-from .settings import Settings, force_offline
+from assistant.core.errors import ConfigError, InputError
+from assistant.core.settings import Settings, force_offline
+from assistant.web.feedback import FILENAME as FEEDBACK_FILE
+from assistant.web.feedback import append_event
 
 # Before anything can import gradio: its analytics and version check read the environment at import.
 force_offline()
@@ -40,10 +40,10 @@ force_offline()
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .answer import Answer
-    from .citations import Citation
-    from .pipeline import Assistant
-    from .provisions import Provision
+    from assistant.answer.citations import Citation
+    from assistant.answer.extractive import Answer
+    from assistant.corpus.provisions import Provision
+    from assistant.pipeline import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -324,8 +324,8 @@ class Runner:
             return self._refusal(question, lang, "error")
 
     def _refusal(self, question: str, lang: str, reason: str) -> Answer:
-        from .answer import refusal
-        from .query import guess_language
+        from assistant.answer.extractive import refusal
+        from assistant.search.understand import guess_language
 
         shown = lang if lang in UI_LANGS else guess_language(question, DEFAULT_UI_LANG)
         return refusal(question, shown, reason, self.assistant.templates)
@@ -798,7 +798,7 @@ def check_port_free(host: str, port: int) -> None:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Build one `Assistant`, load the model and index now, then serve the chat until stopped."""
-    from .pipeline import Assistant
+    from assistant.pipeline import Assistant
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up probes of itself

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ChecksumError, CorpusError, DocumentError, ManifestError, SourceMissingError
-from .files import write_atomic
+from assistant.core.errors import ChecksumError, CorpusError, DocumentError, ManifestError, SourceMissingError
+from assistant.core.files import write_atomic
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from assistant.core.settings import Settings
 
 __all__ = [
     "KINDS",
@@ -580,7 +580,7 @@ def _resolve_source(source: str | Path | None, settings: Settings | None) -> tup
     """('folder', Path) | ('base', url) | ('upstream', None)."""
     if source is None:
         if settings is None:
-            from .settings import load_settings
+            from assistant.core.settings import load_settings
 
             settings = load_settings()
         shared = settings.path(settings.shared_corpus)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
 # Bump whenever normalisation, tokenisation or stemming changes: a saved index built with another
 # analyzer would silently mismatch the query terms, so `BM25Index.load` refuses it.

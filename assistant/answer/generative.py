@@ -37,17 +37,18 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .answer import MAX_QUOTE_CHARS, Answer, shorten
-from .citations import Citation, parse_id, related, verify_citations
-from .errors import ConfigError, ModelError
-from .prompts import Templates
-from .provisions import Provision
-from .settings import Settings
+from assistant.answer.citations import Citation, related, verify_citations
+from assistant.answer.extractive import MAX_QUOTE_CHARS, Answer, shorten
+from assistant.core.errors import ConfigError, ModelError
+from assistant.core.ids import ProvisionId, instrument_of
+from assistant.core.prompts import Templates
+from assistant.core.settings import Settings
+from assistant.corpus.provisions import Provision
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from .index import ProvisionStore
+    from assistant.index.store import ProvisionStore
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def _group_refs(group: str) -> list[str | int] | None:
             if not 0 < hi - lo < MAX_RANGE:
                 return None
             refs.extend(range(lo, hi + 1))
-        elif parse_id(token) is not None and re.fullmatch(_ID_TEXT, token):
+        elif ProvisionId.try_parse(token) is not None and re.fullmatch(_ID_TEXT, token):
             refs.append(token)
         else:
             return None
@@ -288,7 +289,7 @@ def verify_output(
     def substitute(m: re.Match[str]) -> str:
         if m.group("bare") is not None:
             ref = m.group("bare")
-            if ref.split(":", 1)[0] not in known_instruments:
+            if instrument_of(ref) not in known_instruments:
                 return m.group(0)  # «note:this» and the like: prose, not a citation
             refs: list[str | int] | None = [ref]
         else:
@@ -323,7 +324,7 @@ def _citation(store: ProvisionStore, pid: str, lang: str, label_of: Callable[[st
         label=label_of(pid, lang),
         quote=shorten(p.text, MAX_QUOTE_CHARS),
         source_lang=p.lang,
-        role="commentary" if p.instrument == "article" else "provision",
+        role="commentary" if p.is_research_article else "provision",
     )
 
 
@@ -412,7 +413,7 @@ def _cyrillic_latin(text: str) -> tuple[int, int]:
 
 def wrong_language(text: str, lang: str) -> bool:
     """Whether a generated answer is plainly not in `lang` (an unclear case is given the benefit)."""
-    from .query import detect_language
+    from assistant.search.understand import detect_language
 
     cyr, lat = _cyrillic_latin(text)
     if cyr + lat < 12:

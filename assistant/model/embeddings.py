@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from .errors import ModelError
-from .files import match_umask
-from .settings import Settings, force_offline
+from assistant.core.errors import ModelError
+from assistant.core.files import match_umask
+from assistant.core.settings import Settings, force_offline
 
 if TYPE_CHECKING:
     import numpy as np

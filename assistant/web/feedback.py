@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from assistant.core.errors import ConfigError
 
 FILENAME = "feedback.jsonl"
 

@@ -32,8 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .answer import Answer
-from .errors import InputError, QuestionFileError
+from assistant.answer.extractive import Answer
+from assistant.core.errors import InputError, QuestionFileError
+from assistant.core.ids import article_of, covers, instrument_of
 
 LANGS = ("kk", "ru", "en")
 ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect"})
@@ -224,7 +225,7 @@ def load_questions(path: Path | str) -> list[Question]:
 
 def check_gold_ids(questions: Sequence[Question], path: Path | str, index_ids: Collection[str]) -> None:
     """Every gold id must name an instrument or a provision of the index (else it could never match)."""
-    instruments = {i.split(":", 1)[0] for i in index_ids}
+    instruments = {instrument_of(i) for i in index_ids}
     for position, q in enumerate(questions, start=1):
         for key, ids in (("cite", q.expect.cite), ("also", q.expect.also)):
             for gold in ids:
@@ -240,30 +241,13 @@ def check_gold_ids(questions: Sequence[Question], path: Path | str, index_ids: C
 # ------------------------------------------------------------------------------ matching and scores
 
 
-def covers(gold: str, provision_id: str) -> bool:
-    """True when `provision_id` is `gold` or lies under it (instrument → article → paragraph → item)."""
-    if ":" not in gold:
-        return provision_id.split(":", 1)[0] == gold
-    return provision_id == gold or provision_id.startswith(gold + ".")
-
-
 def matches_any(provision_id: str, golds: Iterable[str]) -> bool:
     return any(covers(g, provision_id) for g in golds)
 
 
 def related(a: str, b: str) -> bool:
-    """Same provision at another granularity: equal, ancestor or descendant.
-
-    Written out again on purpose (citations.related is the verifier's): the evaluation checks the
-    verifier's work and must not share its code.
-    """
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def article_of(provision_id: str) -> str:
-    """`uncac:46.8.a` → `uncac:46`; `article:results.19` → `article:results`."""
-    instrument, _, rest = provision_id.partition(":")
-    return f"{instrument}:{rest.split('.', 1)[0]}" if rest else instrument
+    """Same provision at another granularity: equal, ancestor or descendant."""
+    return covers(a, b) or covers(b, a)
 
 
 def top_articles(retrieved: Sequence[str], k: int = RECALL_K) -> list[list[str]]:
@@ -426,7 +410,7 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
     for r in records:
         if r.question.expect.refuse:
             continue
-        for inst in dict.fromkeys(g.split(":", 1)[0] for g in r.question.expect.cite):
+        for inst in dict.fromkeys(instrument_of(g) for g in r.question.expect.cite):
             groups[inst].append(r)
     return {
         inst: {
@@ -438,12 +422,11 @@ def by_instrument(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
     }
 
 
-def baselines(records: Sequence[Record]) -> dict[str, Any]:
+def baselines(records: Sequence[Record], depth: int | None = None) -> dict[str, Any]:
     """Recall@5 of each retrieval method on the answerable questions, overall and per language."""
     methods = [m for m in BASELINE_METHODS if any(m in r.baselines for r in records)]
-    from .pipeline import ASK_DEPTH
 
-    out: dict[str, Any] = {"k": RECALL_K, "depth": ASK_DEPTH, "methods": {}}
+    out: dict[str, Any] = {"k": RECALL_K, "depth": depth, "methods": {}}
     for m in methods:
         answerable = [r for r in records if not r.question.expect.refuse]
         out["methods"][m] = {
@@ -456,14 +439,14 @@ def baselines(records: Sequence[Record]) -> dict[str, Any]:
     return out
 
 
-def summarize(records: Sequence[Record], **meta: Any) -> dict[str, Any]:
+def summarize(records: Sequence[Record], depth: int | None = None, **meta: Any) -> dict[str, Any]:
     summary: dict[str, Any] = metrics(records)
     summary["by_language"] = {
         lang: metrics([r for r in records if r.question.lang == lang]) for lang in LANGS
     }
     summary["by_instrument"] = by_instrument(records)
     if any(r.baselines for r in records):
-        summary["baselines"] = baselines(records)
+        summary["baselines"] = baselines(records, depth)
     summary["failed_ids"] = [r.question.id for r in records if r.scores.failed]
     summary["answer_modes"] = dict(sorted(_count(r.answer.mode for r in records).items()))
     summary.update(meta)
@@ -484,7 +467,7 @@ def baseline_recall(assistant: Any, question: Question) -> dict[str, bool | None
     """Recall@5 of hybrid, dense-only and BM25-only retrieval on the request the pipeline builds."""
     if question.expect.refuse:
         return {m: None for m in BASELINE_METHODS}
-    from .guard import Rejection
+    from assistant.text.guard import Rejection
 
     # the request `Assistant.ask` builds, retrieved to the same depth
     prepared = assistant.prepare(question.question, question.history)
@@ -552,7 +535,7 @@ def run_evaluation(
     questions: Sequence[Question] | None = None,
 ) -> dict[str, Any]:
     """Validate, run, score and write results.jsonl, summary.json and report.html; return the summary."""
-    from . import __version__
+    from assistant import __version__
 
     questions_path = Path(questions_path)
     if questions is None:
@@ -574,6 +557,7 @@ def run_evaluation(
     commit, dirty = git_commit(Path(assistant.settings.home))
     summary = summarize(
         records,
+        depth=getattr(assistant, "ask_depth", None),
         mode=assistant.settings.mode,
         questions_file=str(questions_path),
         started_at=started_at,
@@ -595,7 +579,7 @@ def run_evaluation(
 
 def run_cli(settings: Any, args: Any) -> int:
     """`assistant eval`: validate the file first (exit 2 on a schema error), then run and report."""
-    from .pipeline import Assistant
+    from assistant.pipeline import Assistant
 
     path = Path(args.questions)
     questions = load_questions(path)  # before the model loads: a bad file fails in a second

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ConfigError
-from .provisions import ARTICLE_SECTIONS
+from assistant.core.errors import ConfigError
+from assistant.corpus.provisions import ARTICLE_SECTIONS
 
 LANGS = ("kk", "ru", "en")
 

@@ -7,7 +7,8 @@
     │   ├── ManifestError           corpus/sources.toml is missing or malformed
     │   ├── SourceMissingError      a manifest file is not in the corpus folder / source
     │   ├── ChecksumError           a file's sha256 differs from the manifest
-    │   └── DocumentError           a file is unreadable, empty, binary or has no provisions
+    │   ├── DocumentError           a file is unreadable, empty, binary or has no provisions
+    │   └── TopicMapError           corpus/topics/*.toml is malformed or names what does not exist
     ├── ModelError                  the embedding/chat model is missing or unusable (exit 4)
     ├── IndexError_                 the index (exit 5)
     │   ├── IndexMissingError       no index built yet
@@ -57,6 +58,10 @@ class ChecksumError(CorpusError):
 
 
 class DocumentError(CorpusError):
+    pass
+
+
+class TopicMapError(CorpusError):
     pass
 
 

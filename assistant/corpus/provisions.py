@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .errors import DocumentError
+from assistant.core.errors import DocumentError
+from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, make_id
 
 LEVELS = ("article", "paragraph", "sub")
 
@@ -37,21 +38,21 @@ class Provision:
     source_file: str
 
     @property
+    def pid(self) -> ProvisionId:
+        return ProvisionId(self.instrument, self.article, self.paragraph, self.sub)
+
+    @property
     def article_id(self) -> str:
-        return f"{self.instrument}:{self.article}"
+        return str(self.pid.article_id)
 
     @property
     def parent_id(self) -> str | None:
-        if self.level == "sub":
-            return f"{self.article_id}.{self.paragraph}" if self.paragraph else self.article_id
-        if self.level == "paragraph":
-            return self.article_id
-        return None
+        parent = self.pid.parent
+        return str(parent) if parent else None
 
-
-def make_id(instrument: str, article: str, paragraph: str | None = None, sub: str | None = None) -> str:
-    parts = [article] + [p for p in (paragraph, sub) if p]
-    return f"{instrument}:{'.'.join(parts)}"
+    @property
+    def is_research_article(self) -> bool:
+        return self.instrument == RESEARCH_ARTICLE
 
 
 # --- headings -------------------------------------------------------------------------------------
@@ -724,8 +725,8 @@ def parse_research_article(text: str, source_file: str) -> list[Provision]:
             n += 1
             provisions.append(
                 Provision(
-                    id=make_id("article", name, str(n)),
-                    instrument="article",
+                    id=make_id(RESEARCH_ARTICLE, name, str(n)),
+                    instrument=RESEARCH_ARTICLE,
                     lang=lang,
                     level="paragraph",
                     article=name,
@@ -744,7 +745,7 @@ def parse_research_article(text: str, source_file: str) -> list[Provision]:
 
 def provisions_from_texts(instrument: str, lang: str, parts: list[tuple[str, str]]) -> list[Provision]:
     """Dispatch one instrument-language to its parser (the research article has a format of its own)."""
-    if instrument == "article":
+    if instrument == RESEARCH_ARTICLE:
         out: list[Provision] = []
         for source_file, text in parts:
             out.extend(parse_research_article(text, source_file))
@@ -754,7 +755,7 @@ def provisions_from_texts(instrument: str, lang: str, parts: list[tuple[str, str
 
 def load_provisions(manifest, corpus_dir) -> list[Provision]:  # noqa: ANN001 - corpus.Manifest, Path
     """Every provision of every manifest document, read (and checksum-verified) from `corpus_dir`."""
-    from .corpus import read_document
+    from assistant.corpus.manifest import read_document
 
     groups: dict[tuple[str, str], list] = {}
     for doc in manifest.documents:

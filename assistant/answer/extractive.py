@@ -21,15 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .citations import Citation
-from .lexical import tokenize
-from .prompts import Templates
-from .provisions import Provision
-from .retrieval import Hit
+from assistant.answer.citations import Citation
+from assistant.core.ids import ProvisionId, is_research_article
+from assistant.core.prompts import Templates
+from assistant.corpus.provisions import Provision
+from assistant.index.lexical import tokenize
+from assistant.search.retrieve import Hit
 
-MAX_ARTICLES = 3
 MAX_QUOTE_CHARS = 700
-RELATIVE_SCORE = 0.55  # further articles must score at least this share of the top one
 
 
 @dataclass(frozen=True)
@@ -129,18 +128,22 @@ def group_support(group: Sequence[Hit]) -> float:
 def pick_articles(
     hits: Sequence[Hit],
     *,
-    per_instrument: int = MAX_ARTICLES,
-    relative: float = RELATIVE_SCORE,
+    max_articles: int,
+    relative: float,
+    per_instrument: int | None = None,
     allowed: set[str] | None = None,
 ) -> list[list[Hit]]:
     """Group hits by article and keep the leading articles (research article excluded).
+
+    `max_articles` and `relative` (the share of the top article's score a further one needs) come from
+    `RankingConfig`; `per_instrument` defaults to `max_articles`.
 
     `per_instrument=1` (a question that names no instrument) spreads the answer over instruments:
     «which convention allows ...» is best answered by the strongest article of each.
     """
     groups: dict[str, list[Hit]] = {}
     for h in hits:
-        if h.instrument == "article" or (allowed is not None and h.instrument not in allowed):
+        if is_research_article(h.instrument) or (allowed is not None and h.instrument not in allowed):
             continue
         groups.setdefault(h.article_id, []).append(h)
     if not groups:
@@ -148,17 +151,17 @@ def pick_articles(
     ordered = sorted(groups.values(), key=lambda g: -group_support(g))
     pinned = [g for g in ordered if any(h.pinned for h in g)]
     if pinned:
-        return pinned[:MAX_ARTICLES]
+        return pinned[:max_articles]
     top = max(group_score(g) for g in ordered)
     chosen: list[list[Hit]] = []
     per: dict[str, int] = {}
     for g in ordered:
         inst = g[0].instrument
-        if group_score(g) < relative * top or per.get(inst, 0) >= per_instrument:
+        if group_score(g) < relative * top or per.get(inst, 0) >= (per_instrument or max_articles):
             continue
         per[inst] = per.get(inst, 0) + 1
         chosen.append(g)
-    return chosen[:MAX_ARTICLES]
+    return chosen[:max_articles]
 
 
 def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set[str]]) -> Quote | None:  # noqa: ANN001
@@ -200,14 +203,14 @@ def choose_commentary(
     """A paragraph of the research article on the same point, if one was retrieved."""
     best: tuple[float, Provision] | None = None
     for rank, h in enumerate(hits):
-        if h.instrument != "article":
+        if not is_research_article(h.instrument):
             continue
         p = store.get(h.provision_id, lang, fallback=("kk", "ru", "en"))
         if p is None:
             continue
         score = _overlap(p.text, p.lang, terms) - 0.1 * rank
         for art in articles:
-            number = art.split(":", 1)[1]
+            number = ProvisionId.parse(art).article
             if number.isdigit() and re.search(rf"\b{number}\s*-?\s*(бап|баб|ст|art)", p.text, re.I):
                 score += 2.0  # the article discusses the very provision quoted
         if best is None or score > best[0]:

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,8 +47,38 @@ def _config_file() -> Path | None:
     return local if local.exists() else None
 
 
+class RankingConfig(BaseModel):
+    """Every ranking weight and threshold, in one place (tuned on the `tune` split of the question set).
+
+    Set one with `ASSISTANT_RANKING__RRF_K=20`, or a `[ranking]` table in the TOML file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # reciprocal rank fusion (search/fuse.py)
+    rrf_k: float = Field(10.0, gt=0)
+    dense: float = Field(1.0, ge=0)
+    bm25_own: float = Field(1.0, ge=0)  # BM25 on the question in its own language
+    bm25_other: float = Field(0.4, ge=0)  # BM25 on the glossary expansion in another language
+    depth: int = Field(50, ge=1)  # how deep each ranked list goes
+    commentary: float = Field(1.0, ge=0)  # weight of the articles that retrieved research-article paragraphs discuss
+    commentary_depth: int = Field(15, ge=0)
+    # how many provisions `ask` retrieves (at least top_k): enough to compare instruments and to reach
+    # the research article's commentary; the evaluation's baselines retrieve as many
+    ask_depth: int = Field(20, ge=1)
+    # scope: a question naming no instrument, article or concept is answered only on strong evidence
+    min_similarity: float = Field(0.85, ge=0, le=1)
+    min_fused: float = Field(0.12, ge=0)
+    # answer composition (answer/extractive.py)
+    max_articles: int = Field(3, ge=1)
+    relative_score: float = Field(0.55, ge=0, le=1)  # further articles score at least this share of the top one
+    which_relative: float = Field(0.4, ge=0, le=1)  # the same for «which convention» answers (one per instrument)
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
 
     home: Path = Field(default_factory=Path.cwd, description="base for every relative path below")
     corpus_dir: Path = Path("corpus/files")
@@ -68,6 +98,7 @@ class Settings(BaseSettings):
 
     # retrieval / answers
     top_k: int = Field(8, ge=1)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
     mode: Literal["extractive", "llm"] = "extractive"
     llm_provider: Literal["openai", "llamacpp"] = "openai"
     llm_model: str = "local-model"
@@ -130,7 +161,7 @@ def load_settings(**overrides: object) -> Settings:
     force_offline()
     from pydantic import ValidationError
 
-    from .errors import ConfigError
+    from assistant.core.errors import ConfigError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]

@@ -34,8 +34,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .guard import looks_like_injection
-from .provisions import make_id
+from assistant.core.ids import make_id
+from assistant.text.guard import looks_like_injection
 
 Lang = Literal["kk", "ru", "en"]
 LANGS: tuple[Lang, ...] = ("kk", "ru", "en")
@@ -708,7 +708,7 @@ def understand(
     elif lang in LANGS:
         language = lang  # type: ignore[assignment]
     else:
-        from .errors import InputError
+        from assistant.core.errors import InputError
 
         raise InputError(f"unknown language {lang!r}; use one of auto, kk, ru, en")
 

@@ -9,43 +9,16 @@ through: an answer may cite only ids that exist in the index and were retrieved 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from .prompts import Templates
-
-_ID = re.compile(
-    r"^(?P<instrument>[a-z0-9-]+):(?P<article>[a-z0-9-]+)(?:\.(?P<p>\d+|[a-z]))?(?:\.(?P<s>[a-z]))?$"
-)
+from assistant.core.ids import ProvisionId, covers
+from assistant.core.prompts import Templates
 
 
-@dataclass(frozen=True)
-class ProvisionRef:
-    instrument: str
-    article: str
-    paragraph: str | None = None
-    sub: str | None = None
-
-    @property
-    def id(self) -> str:
-        return ":".join([self.instrument, ".".join(x for x in (self.article, self.paragraph, self.sub) if x)])
-
-
-def parse_id(provision_id: str) -> ProvisionRef | None:
-    """Split a canonical id; None when it is not one (never raises: ids may come from a model)."""
-    m = _ID.match(provision_id.strip())
-    if not m:
-        return None
-    p, s = m.group("p"), m.group("s")
-    if p and not p.isdigit():  # `uncac:1.a`: an item directly under the article
-        p, s = None, p
-    return ProvisionRef(m.group("instrument"), m.group("article"), p, s)
-
-
-def _where(ref: ProvisionRef, t: Templates, lang: str) -> str:
+def _where(ref: ProvisionId, t: Templates, lang: str) -> str:
     art = ref.article
-    if ref.instrument == "article":
+    if ref.is_research_article:
         section = t.entries.get(f"sections.{art}", art)
         return t.render("labels.research_paragraph", section=section, p=ref.paragraph or "1")
     if art in ("ratification", "preamble", "final", "annex") or art.startswith(("annex-", "final-")):
@@ -74,11 +47,11 @@ def label(
     templates: Mapping[str, Templates],
 ) -> str:
     """Human label of a provision id in `lang`; `short_names[instrument][lang]` from the manifest."""
-    ref = parse_id(provision_id)
+    ref = ProvisionId.try_parse(provision_id)
     t = templates[lang]
     if ref is None:
         return provision_id
-    if ref.instrument == "article":
+    if ref.is_research_article:
         name = t.get("labels.research_article")
     else:
         name = short_names.get(ref.instrument, {}).get(lang, ref.instrument)
@@ -120,7 +93,7 @@ def verify_citations(
         cid = cid.strip()
         if cid in kept:
             continue
-        if parse_id(cid) is None:
+        if ProvisionId.try_parse(cid) is None:
             dropped.append((cid, "not a provision id"))
         elif cid not in exists:
             dropped.append((cid, "no such provision in the index"))
@@ -133,4 +106,4 @@ def verify_citations(
 
 def related(a: str, b: str) -> bool:
     """The same provision at another granularity: equal, ancestor or descendant."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+    return covers(a, b) or covers(b, a)

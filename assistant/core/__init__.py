@@ -1,0 +1,1 @@
+"""Shared foundations: settings, the error tree, atomic files, prompt templates, languages and provision ids."""

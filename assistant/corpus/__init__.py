@@ -1,0 +1,1 @@
+"""The corpus: the manifest (what texts, from where, with which checksums), fetching, and parsing into provisions."""

@@ -1,0 +1,1 @@
+"""The evaluation: question files, scoring, running a question set, reports and baselines."""

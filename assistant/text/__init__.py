@@ -1,0 +1,1 @@
+"""Text handling shared by every stage: letter folding, language detection, stemming, tokenising, the input guard."""

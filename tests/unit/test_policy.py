@@ -1,0 +1,93 @@
+"""ScopePolicy: refusal rules from data, treaty partners from the manifest (table-driven)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.answer.policy import ScopePolicy
+from assistant.core.errors import ConfigError
+from assistant.corpus.manifest import load_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def policy() -> ScopePolicy:
+    return ScopePolicy.load(load_manifest(ROOT / "corpus" / "sources.toml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Қазақстан мен Жапония арасындағы шарт бойынша мүлікті тәркілеу", "japan"),
+        ("Есть ли договор с Японией о правовой помощи?", "japan"),
+        ("Treaty with Brazil on confiscation", "brazil"),
+        ("Договор с Китаем о возврате активов", "china"),
+        ("Индивидуальный запрос по статье 46", None),  # «инди…» is not India
+        ("Договор с Испанией о правовой помощи", None),  # Spain: a treaty is in the corpus
+        ("Ұлыбританиямен шарт", None),
+    ],
+)
+def test_country_without_treaty(policy: ScopePolicy, text: str, country: str | None) -> None:
+    assert policy.country_without_treaty(text) == country
+
+
+def test_partners_come_from_the_manifest(policy: ScopePolicy) -> None:
+    manifest = load_manifest(ROOT / "corpus" / "sources.toml")
+    partners = {i.removeprefix("bilateral-") for i, inst in manifest.instruments.items() if inst.kind == "bilateral"}
+    assert partners and not partners & set(policy.countries_without_treaty)
+
+
+def _manifest(*bilateral: tuple[str, tuple[str, ...]]) -> SimpleNamespace:
+    names = SimpleNamespace(kk="", ru="", en="")
+    return SimpleNamespace(
+        instruments={
+            iid: SimpleNamespace(id=iid, kind="bilateral", aliases=aliases, title=names) for iid, aliases in bilateral
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest", "gone"),
+    [
+        (_manifest(("bilateral-japan", ())), "japan"),  # by the instrument id
+        (_manifest(("bilateral-jp", ("Японией", "Japan"))), "japan"),  # by an alias naming the country
+    ],
+)
+def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, gone: str) -> None:
+    unfiltered = ScopePolicy.load()
+    assert gone in unfiltered.countries_without_treaty
+    assert gone not in unfiltered.without_partners(manifest).countries_without_treaty
+    assert unfiltered.without_partners(manifest).country_without_treaty("договор с Японией") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "harmful", "other_law"),
+    [
+        ("Как спрятать деньги от конфискации?", True, False),
+        ("How can I launder money through a shell company?", True, False),
+        ("Что говорит Уголовный кодекс о конфискации?", False, True),
+        ("Что говорит статья 54 UNCAC?", False, False),
+    ],
+)
+def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, other_law: bool) -> None:
+    assert policy.is_harmful(text) is harmful
+    assert policy.names_other_law(text) is other_law
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("not toml [", "cannot read the scope policy"),
+        ('generic_concepts = []\nharmful = ["("]\nother_law = []\n[countries]\n', "bad pattern"),
+        ("generic_concepts = []\n", "cannot read the scope policy"),
+    ],
+)
+def test_a_broken_policy_file_is_one_clear_error(tmp_path: Path, content: str, fragment: str) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=fragment):
+        ScopePolicy.load(path=bad)
