@@ -375,6 +375,6 @@ def test_common_names_are_aliases_of_the_right_instrument(manifest: Manifest, al
     ],
 )
 def test_partner_names_in_questions(manifest: Manifest, question: str, expected: tuple[str, ...]) -> None:
-    from assistant.query import aliases_from_manifest, parse_references
+    from assistant.search.understand import aliases_from_manifest, parse_references
 
     assert parse_references(question, aliases_from_manifest(manifest)).instruments == expected

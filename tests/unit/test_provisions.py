@@ -292,8 +292,8 @@ UNNUMBERED = {("minsk1993-protocol1997", "kk"): {9}}
 def corpus() -> dict[tuple[str, str], list]:
     if not RAW.is_dir():
         pytest.skip(f"shared corpus folder {RAW} not present")
-    from assistant.corpus import load_manifest
-    from assistant.provisions import load_provisions
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.provisions import load_provisions
 
     grouped: dict[tuple[str, str], list] = {}
     for p in load_provisions(load_manifest(REPO / "corpus" / "sources.toml"), RAW):
