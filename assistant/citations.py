@@ -50,7 +50,9 @@ def _where(ref: ProvisionRef, t: Templates, lang: str) -> str:
         return t.render("labels.research_paragraph", section=section, p=ref.paragraph or "1")
     if art in ("ratification", "preamble", "final", "annex") or art.startswith(("annex-", "final-")):
         return t.get(f"labels.{art.split('-')[0]}")
-    if art.startswith("op") and art[2:].isdigit():
+    if art == "protocol":  # a protocol amending the treaty, printed after it (its points are paragraphs)
+        head = t.get("labels.amending_protocol")
+    elif art.startswith("op") and art[2:].isdigit():
         head = t.render("labels.protocol", n=art[2:])
     elif art.startswith("op"):
         return t.render("labels.protocol", n=art[2:].strip("-"))

@@ -31,6 +31,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "labels.final": frozenset(),
     "labels.annex": frozenset(),
     "labels.protocol": frozenset({"n"}),
+    "labels.amending_protocol": frozenset(),
     "labels.research_article": frozenset(),
     "labels.research_paragraph": frozenset({"section", "p"}),
     "labels.join": frozenset({"instrument", "where"}),

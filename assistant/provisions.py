@@ -59,7 +59,7 @@ def make_id(instrument: str, article: str, paragraph: str | None = None, sub: st
 _HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*$")
 _ART_RU = re.compile(r"^[СC]тать[яи]\s*(\d+)\s*[.:]?\s*(.*)$", re.I)
 _ART_EN = re.compile(r"^Article\s+(\d+)\s*[.:]?\s*(.*)$", re.I)
-_ART_KK = re.compile(r"^(\d+)\s*-?\s*[бБ]ап(?:ы)?\s*[.:]?\s*(.*)$")
+_ART_KK = re.compile(r"^(\d+)\s*-?\s*бап(?:ы)?\s*[.:]?\s*(.*)$", re.I)  # «6-БАПСҰРАУ»: upper case too
 _CHAPTER = re.compile(
     r"^(глава|раздел|часть|chapter|part|section|тарау|бөлім|бөлiм|бөлік|бөлiк|[IVXLІ]+\s*(?:тарау|бөлім|бөлiм|бөлік|бөлiк))\b",
     re.I,
@@ -68,21 +68,43 @@ _CHAPTER_KK_NUM = re.compile(r"^[IVXLІ]+\s*(тарау|бөлім|бөлiм|б�
 _PREAMBLE = re.compile(r"^\**\s*(преамбула|кіріспе|preamble)\b", re.I)
 _ANNEX = re.compile(r"^(annex|приложение|қосымша)\b", re.I)
 _OPTIONAL_PROTOCOL = re.compile(r"^optional protocol\b", re.I)
-_TREATY_TITLE = re.compile(r"(конвенци|договор|шарт|пакт|протокол|convention|covenant|treaty|келісім)", re.I)
+_TREATY_TITLE = re.compile(
+    r"(конвенци|договор|соглашени|шарт|пакт|протокол|convention|covenant|treaty|agreement|келісім)", re.I
+)
 _RATIFICATION = re.compile(r"(ратифика|присоединени|бекіту|бекiту|қосылу)", re.I)
 _FINAL = re.compile(
-    r"^(in (faith|witness) whereof|done at|совершено|удостоверяю|в удостоверение|в подтверждение|в свидетельство|"
-    r"осыны куәландыр|осының куәсі|куәлікке|.{0,60}\bжасалды\b)",
+    r"^(in (faith|witness) whereof|done at|совершено|удостоверяю|в удостоверени[еи]|в подтверждение|в свидетельство|"
+    r"осыны куәландыр|осының куәсі|куәлікке)",
     re.I,
 )
+# The Kazakh closing formula names the place or the date first and ends in «жасалды» (or «жасалған»):
+# «Астана қаласында 2011 жылғы … жасалды», «Нью-Делиде 1999 жылғы …», «2018 жылғы 29 қазанда …». An
+# article's own «Осы Келісім белгісіз мерзімге жасалды» names neither and stays in its article.
+_FINAL_KK = re.compile(
+    r"^(?=.{0,160}?\b\d{4}\s*ж)(?:осы\s+\w+\s+)?(?:(?:[\w-]+\s+){1,3}қаласында|[\w-]+(?:да|де|та|те)\b|\d{4}\s*ж)"
+    r".{0,400}?\bжасал(?:ды|ған|ады)\b",
+    re.I,
+)
+# A protocol amending the treaty, printed after it in the same file («## ПРОТОКОЛ к Договору …»,
+# «### … шартқа ХАТТАМА»): its numbered points become paragraphs of the article `protocol`.
+_AMENDING_PROTOCOL = re.compile(r"^протокол\b|\bхаттама$", re.I)
+# An article heading printed as a body line after its chapter name («Қорытынды ережелер 19-бап Халықаралық …»).
+_INLINE_ARTICLE = re.compile(
+    r"^([А-ЯЁӘІҢҒҮҰҚӨҺ][\w-]*\s+(?:[\w-]+\s+){0,3})(?:(\d+)\s*-\s*бап|[СC]татья\s+(\d+))\s+([А-ЯЁӘІҢҒҮҰҚӨҺ].{0,150}[^.;:])$"
+)
+# An item of a protocol that has no articles: «2. Статьи 5 и 6 изложить в следующей редакции:».
+_ITEM = re.compile(r"^(\d{1,2})\.\s+\S")
+_ART_HEADINGS = (_ART_RU, _ART_EN, _ART_KK)
+_DASH_ITEM = re.compile(r"^[-–—]\s")
 _DUTCH_TITLE = re.compile(r"\b(verdrag|van de|inzake|betreffende)\b", re.I)
 _DUTCH_HEADING = re.compile(r"^(artikel|hoofdstuk|deel|preambule|afdeling|bijlage)\b", re.I)
 
 # --- paragraph / sub-paragraph markers --------------------------------------------------------------
 
 _PARA = re.compile(r"^(\d{1,3})\s*[.)]\s*(.*)$")
-# «a)», «(а)», «b.» — but not «Б. Пискорский»: a letter with a full stop must open lowercase text.
-_SUB = re.compile(r"^\(?([a-zа-яі])(?:\)|\.(?=\s+(?![A-ZА-ЯЁӘІӨҮҰҚҒҢҺ])))\s*(.*)$")
+# «a)», «(а)», «а/», «b.» — but not «Б. Пискорский»: a letter with a full stop must open lowercase text.
+# Kazakh texts also letter items «һ)» (for h) and «ә)» (Kazakh alphabet order: а ә б …).
+_SUB = re.compile(r"^\(?([a-zа-яіһә])(?:\)|/(?=\s)|\.(?=\s+(?![A-ZА-ЯЁӘІӨҮҰҚҒҢҺ])))\s*(.*)$")
 _ROMAN = re.compile(r"^\(?([ivxіх]{1,4})(?:\)|\.(?=\s))\s*(.*)$", re.I)
 _ROMANS = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"}
 
@@ -105,6 +127,8 @@ _LOOKALIKE = {
 }
 # Russian alphabet order used for item lists («а) б) в) г)»): map by position.
 _RU_ORDER = "абвгдежзиклмнопрстуфхцчшщэюя"
+# Kazakh alphabet order («а) ә) б) в)»), used when a list has «ә)».
+_KK_ORDER = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 _ROMAN_LATIN = str.maketrans({"і": "i", "х": "x"})
 _LATIN_TO_CYR = {
@@ -133,6 +157,8 @@ def _letter_candidates(marker: str) -> list[str]:
     cyr = _LATIN_TO_CYR.get(m, m)
     if cyr in _RU_ORDER and _RU_ORDER.index(cyr) < len(_LATIN):
         out.append(_LATIN[_RU_ORDER.index(cyr)])
+    if cyr in _KK_ORDER and _KK_ORDER.index(cyr) < len(_LATIN):
+        out.append(_LATIN[_KK_ORDER.index(cyr)])
     return out or [m]
 
 
@@ -245,6 +271,11 @@ class _Article:
     plain: list[str] = field(default_factory=list)  # every body line, in order
 
 
+def _framing(key: str) -> bool:
+    """The ratification law, preambles and closing formulas: text without paragraphs of its own."""
+    return key == "ratification" or re.sub(r"-\d+$", "", key).endswith(("preamble", "final"))
+
+
 class _TreatyParser:
     def __init__(self, instrument: str, lang: str) -> None:
         self.instrument = instrument
@@ -256,6 +287,11 @@ class _TreatyParser:
         self.seen_treaty = False
         self.pending_title = False
         self.keys: set[str] = set()
+        self.last_number = 0  # the last numbered article opened
+        self.after_chapter = False  # a chapter heading came after the last article heading
+        # A text without article headings (a protocol of amendments): its numbered items are its articles.
+        self.items = False
+        self.item_keys: set[str] = set()
 
     def _open(self, key: str, title: str, source_file: str) -> None:
         base, n = key, 2
@@ -265,6 +301,9 @@ class _TreatyParser:
         self.keys.add(key)
         if key != base and base.isdigit():
             key = base  # a heading repeated by the next excerpt file: `_dedupe` keeps the first
+        if key.isdigit():
+            self.last_number = int(key)
+        self.after_chapter = False
         self.current = _Article(key=key, title=title, chapter=self.chapter, source_file=source_file)
         self.articles.append(self.current)
 
@@ -286,7 +325,7 @@ class _TreatyParser:
     def _heading(self, text: str, source_file: str) -> None:
         if not text:
             return
-        for rx in (_ART_RU, _ART_EN, _ART_KK):
+        for rx in _ART_HEADINGS:
             m = rx.match(text)
             if m:
                 self.seen_treaty = True
@@ -294,6 +333,13 @@ class _TreatyParser:
                 self._open(f"{self.prefix}{int(m.group(1))}", title, source_file)
                 self.pending_title = not title
                 return
+        pm = _PARA.match(text)
+        art = self.current
+        if pm and art is not None and art.paras and pm.group(1) == str(len(art.paras) + 1):
+            # «#### 5. Часть наказания …»: the next paragraph of the article, marked up as a heading.
+            self.pending_title = False
+            self._body(_clean(text), source_file)
+            return
         if self.pending_title and self.current is not None and not _CHAPTER.match(text):
             # English files put the article title on its own `####` line after `### Article N`.
             self.current.title = _clean(text)
@@ -304,6 +350,10 @@ class _TreatyParser:
             self.prefix = "op"
             self.chapter = _clean(text)
             self._open("op-preamble", _clean(text), source_file)
+            return
+        if self.seen_treaty and self.last_number and self.lang != "en" and _AMENDING_PROTOCOL.search(text):
+            self.chapter = _clean(text)
+            self._open("protocol", _clean(text), source_file)
             return
         if _ANNEX.match(text):
             self._open(f"{self.prefix}annex", _clean(text), source_file)
@@ -317,6 +367,7 @@ class _TreatyParser:
         if _CHAPTER.match(text) or _CHAPTER_KK_NUM.match(text):
             self.seen_treaty = True
             self.chapter = _clean(text)
+            self.after_chapter = True
             return
         if self.chapter and text.isupper() and len(text) < 120:
             # `### CHAPTER V` followed by `####ASSET RECOVERY`: the second line names the chapter.
@@ -342,12 +393,26 @@ class _TreatyParser:
             self._open(key, "", source_file)
         art = self.current
         assert art is not None
-        if _FINAL.match(line) and art.key != "ratification" and not art.key.endswith(("preamble", "final")):
+        if self._inline_article(line, source_file) or self._item(line, source_file):
+            return
+        if art.key.endswith("final") and _ANNEX.match(line) and len(line) < 30:
+            # «Приложение» on a line of its own after the closing formula opens the annex.
+            self._open(f"{self.prefix}annex", line, source_file)
+            self.chapter = line
+            return
+        if self.after_chapter and art.key.isdigit() and len(line) < 200 and not _PARA.match(line):
+            # «## II ТАРАУ Арнаулы ережелер» followed by a plain line naming the chapter: it names the
+            # chapter and is not the end of the article before the chapter heading.
+            self.chapter = f"{self.chapter}. {line}"
+            return
+        self.after_chapter = False
+        closing = _FINAL.match(line) or (self.lang == "kk" and _FINAL_KK.match(line))
+        if closing and not _framing(art.key):
             self._open(f"{self.prefix}final", "", source_file)
             art = self.current
             assert art is not None
         art.plain.append(line)
-        if art.key in ("ratification",) or art.key.endswith(("preamble", "final")):
+        if _framing(art.key):
             art.intro.append(line)
             return
         pm = _PARA.match(line)
@@ -377,6 +442,35 @@ class _TreatyParser:
         else:
             art.subs.append(sub)
 
+    def _inline_article(self, line: str, source_file: str) -> bool:
+        """«Қорытынды ережелер 19-бап Халықаралық міндеттемелер» as a body line: chapter, article 19."""
+        m = _INLINE_ARTICLE.match(line)
+        if not m or self.prefix or int(m.group(2) or m.group(3)) != self.last_number + 1:
+            return False
+        self.chapter = m.group(1).strip()
+        self._open(str(self.last_number + 1), m.group(4).strip(), source_file)
+        return True
+
+    def _item(self, line: str, source_file: str) -> bool:
+        """In a protocol without articles, «N. …» with the next item number opens item N.
+
+        Quoted paragraphs of the amended articles («"4. Вызов …», «1.» inside a new article text) do not
+        continue the item numbering and stay in their item; one missing item number is tolerated.
+        """
+        m = _ITEM.match(line) if self.items else None
+        art = self.current
+        if not m or art is None or not (art.key.endswith("preamble") or art.key.isdigit()):
+            return False
+        if int(m.group(1)) not in (self.last_number + 1, self.last_number + 2):
+            return False
+        self.seen_treaty = True
+        self._open(m.group(1), "", source_file)
+        self.item_keys.add(m.group(1))
+        assert self.current is not None
+        self.current.plain.append(line)
+        self.current.intro.append(line)
+        return True
+
     @staticmethod
     def _last_sub(art: _Article) -> _Sub | None:
         if art.paras:
@@ -395,6 +489,8 @@ class _TreatyParser:
                 art.subs[-1].lines.append(line)
             else:
                 art.intro.append(line)
+        elif art.intro and _DASH_ITEM.match(line):
+            art.intro[-1] += "\n" + line  # «- item» lines belong to the paragraph that lists them
         else:
             art.intro.append(line)
 
@@ -426,8 +522,8 @@ class _TreatyParser:
                 not paras
                 and not art.subs
                 and len(art.intro) > 1
-                and not art.key.endswith(("preamble", "final"))
-                and art.key != "ratification"
+                and not _framing(art.key)
+                and art.key not in self.item_keys  # lines of an amendment item: instruction, quoted text
             ):
                 # Unnumbered paragraphs (e.g. the Inter-American convention): number them by position.
                 paras = [_Para(number=str(i + 1), lines=[line]) for i, line in enumerate(art.intro)]
@@ -467,6 +563,14 @@ class _TreatyParser:
 def parse_treaty(instrument: str, lang: str, parts: Iterable[tuple[str, str]]) -> list[Provision]:
     """Parse one instrument in one language from its (source_file, text) parts, in order."""
     parser = _TreatyParser(instrument, lang)
+    parts = list(parts)
+    parser.items = not any(
+        rx.match(_heading_text(m.group(2)))
+        for _, text in parts
+        for m in map(_HEADING.match, text.split("\n"))
+        if m and m.group(1)
+        for rx in _ART_HEADINGS
+    )
     for source_file, text in parts:
         if lang == "en":
             text = strip_dutch(text)

@@ -23,6 +23,8 @@ def ids(text: str, lang: str = "ru", instrument: str = "t") -> list[str]:
         ("## 1 бап Қолданылу аясы", "kk", "1", "Қолданылу аясы"),
         ("### 2-бап. Тәркілеу шаралары", "kk", "2", "Тәркілеу шаралары"),
         ("# 3-бап Мақсаты", "kk", "3", "Мақсаты"),
+        ("### 6-БАПСҰРАУ САЛУ", "kk", "6", "СҰРАУ САЛУ"),
+        ("#### СТАТЬЯ 7 Форма", "ru", "7", "Форма"),
     ],
 )
 def test_article_headings(heading: str, lang: str, article: str, title: str) -> None:
@@ -76,6 +78,17 @@ def test_english_title_on_its_own_line_and_chapter() -> None:
         ("1. Один.\n\nБ. Пискорский", ["1", "1.1"]),
         # unnumbered paragraphs are numbered by position
         ("Первый абзац.\n\nВторой абзац.", ["1", "1.1", "1.2"]),
+        # items lettered «а/ б/» (a slash after the letter)
+        ("1. Вводная:\n\nа/ один;\n\nб/ два.", ["1", "1.1", "1.1.a", "1.1.b"]),
+        # Kazakh alphabet order «а) ә) б)» and the Cyrillic «һ)» for h before «і)»
+        ("Тізбе:\n\nа) бір;\n\nә) екі;\n\nб) үш.", ["1", "1.a", "1.b", "1.c"]),
+        (
+            "Тізбе:\n\na) 1;\n\nb) 2;\n\nc) 3;\n\nd) 4;\n\ne) 5;\n\nf) 6;\n\ng) 7;\n\nһ) 8;\n\nі) 9.",
+            ["1", "1.a", "1.b", "1.c", "1.d", "1.e", "1.f", "1.g", "1.h", "1.i"],
+        ),
+        # «- item» lines belong to the paragraph that lists them, not paragraphs of their own
+        ("Стороны оказывают помощь путём:\n\n- вручения;\n\n- допроса.", ["1"]),
+        ("Бірінші абзац:\n\n- бір;\n\n- екі.\n\nЕкінші абзац.", ["1", "1.1", "1.2"]),
     ],
 )
 def test_paragraphs_and_items(body: str, expected: list[str]) -> None:
@@ -100,6 +113,80 @@ def test_ratification_law_preamble_and_final() -> None:
         "## Статья 1 Предмет\n\n1. Стороны помогают.\n\nСовершено в г. Астане в двух экземплярах.\n"
     )
     assert ids(text) == ["t:ratification", "t:preamble", "t:1", "t:1.1", "t:final"]
+
+
+def test_agreement_title_opens_the_preamble() -> None:
+    text = "# О ратификации Соглашения\n\nРатифицировать.\n\n# СОГЛАШЕНИЕ между А и Б\n\nСтороны.\n\n## Статья 1\n\nТекст.\n"
+    assert ids(text) == ["t:ratification", "t:preamble", "t:1"]
+
+
+@pytest.mark.parametrize(
+    ("closing", "final"),
+    [
+        ("Астана қаласында 2011 жылғы 1 маусымда екі данада жасалды.", True),
+        ("Абу Даби қаласында 2009 жылғы 1 наурызда жасалды.", True),
+        ("2018 жылғы 1 қазанда Астанада екі данада жасалды.", True),
+        ("Нью-Делиде 1999 жылғы 1 тамызда екі дана болып жасалды.", True),
+        ("1997 жылғы 1 наурызда Мәскеу қаласында бір данада жасалады.", True),
+        ("Осы Келісім Алматы қаласында 1995 жылғы 1 тамызда жасалды.", True),
+        # an article's own «concluded for an indefinite term» names no place or date
+        ("Осы Келісім белгісіз мерзімге жасалды.", False),
+        ("5. Осы Шарт 2001 жылғы қаңтардан бұрын жасалған қылмыстарға да қолданылады.", False),
+    ],
+)
+def test_kazakh_closing_formula(closing: str, final: bool) -> None:
+    text = f"## 9-бап Қолданылуы\n\nБірінші абзац.\n\n{closing}\n"
+    assert ("t:final" in ids(text, "kk")) is final
+
+
+def test_closing_formula_with_a_typo_and_the_annex_after_it() -> None:
+    text = "## Статья 9\n\nТекст.\n\nВ удостоверении чего подписали.\n\nСовершено в Вене.\n\nПриложение\n\nСписок.\n"
+    assert ids(text) == ["t:9", "t:final", "t:annex"]
+
+
+def test_paragraph_marked_up_as_a_heading_stays_in_its_article() -> None:
+    text = "## Статья 4\n\n1. Один.\n\n2. Два.\n\n#### 3. Три как заголовок\n\n4. Четыре.\n\n## Статья 5\n\nПять.\n"
+    assert ids(text) == ["t:4", "t:4.1", "t:4.2", "t:4.3", "t:4.4", "t:5"]
+
+
+def test_a_chapter_name_line_does_not_end_the_article_before_it() -> None:
+    text = "## 1 бап Бірінші\n\nМәтін.\n\n## II ТАРАУ Арнаулы ережелер\n\nАзаматтық істер\n\n## 2 бап Екінші\n\nМәтін.\n"
+    provisions = parse_treaty("t", "kk", [("t.md", text)])
+    assert [p.id for p in provisions] == ["t:1", "t:2"]
+    assert (
+        provisions[0].text == "Мәтін."
+        and provisions[1].chapter == "II ТАРАУ Арнаулы ережелер. Азаматтық істер"
+    )
+
+
+def test_article_heading_written_as_a_body_line_after_its_chapter_name() -> None:
+    text = "## 18-бап Алдыңғы\n\nМәтін.\n\nҚорытынды ережелер 19-бап Міндеттемелер\n\nМәтін.\n\nБұл 20-бап Сілтеме болып табылады.\n"
+    provisions = parse_treaty("t", "kk", [("t.md", text)])
+    assert [p.id for p in provisions] == ["t:18", "t:19", "t:19.1", "t:19.2"]
+    assert (provisions[1].title, provisions[1].chapter) == ("Міндеттемелер", "Қорытынды ережелер")
+
+
+def test_amending_protocol_after_the_treaty() -> None:
+    text = (
+        "# ДОГОВОР между А и Б\n\n## Статья 1\n\nТекст.\n\nСовершено в г. Алматы.\n\n"
+        "## ПРОТОКОЛ к Договору между А и Б\n\nСтороны договорились.\n\n1. Статью 1 исключить.\n\n"
+        "2. Протокол вступает в силу.\n\nСовершено в г. Астане.\n"
+    )
+    assert ids(text) == ["t:1", "t:final", "t:protocol", "t:protocol.1", "t:protocol.2", "t:final-2"]
+    kk = "# ШАРТ\n\n## 1-бап\n\nМәтін.\n\n### А мен Б арасындағы шартқа ХАТТАМА\n\n1. 1-бап алынып тасталсын.\n"
+    assert ids(kk, "kk") == ["t:1", "t:protocol", "t:protocol.1"]
+
+
+def test_protocol_without_articles_is_split_into_its_numbered_items() -> None:
+    text = (
+        "# Протокол к Конвенции\n\nГосударства договорились:\n\n1. Статью 2 дополнить словами.\n\n"
+        '2. Статью 5 изложить в следующей редакции:\n\n"Статья 5 Порядок\n\n1. Первый пункт.\n\n'
+        '2. Второй пункт".\n\n4. Статью 9 исключить.\n\n7. Не номер пункта.\n\nСовершено в Москве.\n'
+    )
+    provisions = parse_treaty("t", "ru", [("t.md", text)])
+    # the quoted paragraphs of the new article text stay in item 2; one missing item number (3) is tolerated
+    assert [p.id for p in provisions] == ["t:preamble", "t:1", "t:2", "t:2.1", "t:2.2", "t:4", "t:final"]
+    assert provisions[-2].text == "4. Статью 9 исключить.\n7. Не номер пункта."
 
 
 def test_kazakh_ratification_law() -> None:
