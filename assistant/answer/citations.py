@@ -68,6 +68,9 @@ class Citation:
     quote: str  # the decisive text, as the corpus has it
     source_lang: str  # language of `quote`
     role: str = "provision"  # "provision" | "commentary"
+    # the topic map's one-sentence editorial summary of what the provision establishes (never treaty text)
+    summary: str = ""
+    topic: str = ""  # the topic id the summary belongs to
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -183,6 +183,11 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
     if not candidates:
         return None
     score, best, _ = max(candidates, key=lambda c: c[0])
+    return quote_of(store, best, terms)
+
+
+def quote_of(store, best: Provision, terms: Mapping[str, set[str]]) -> Quote:  # noqa: ANN001
+    """The quotable text of one provision: an article's best sentences, an item with its paragraph's lead-in."""
     if best.level == "article":
         # A whole article: quote its best sentences, not all of it.
         return Quote(best, shorten(best_sentences(best.text, best.lang, terms)))

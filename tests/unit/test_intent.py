@@ -1,0 +1,44 @@
+"""Question kinds from cue patterns (table-driven, kk / ru / en / Latin-typed Kazakh)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.search.intent import cue_kind, question_kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Қай конвенция шет мемлекет сотының тәркілеу туралы шешімін тікелей орындауға мүмкіндік береді?", "which"),
+        ("Какая конвенция позволяет напрямую исполнить постановление иностранного суда о конфискации?", "which"),
+        ("Which convention allows direct enforcement of a foreign confiscation order?", "which"),
+        ("Сравните основания для отказа в Страсбургской конвенции и в UNCAC", "compare"),
+        ("Страсбург конвенциясы мен UNCAC бойынша бас тарту негіздерін салыстырыңыз", "compare"),
+        ("Может ли государство отказать в помощи из-за банковской тайны?", "yesno"),
+        ("Грузиямен шартта банк құпиясы туралы бап бар ма?", "yesno"),
+        ("Does the UK treaty provide for asset sharing?", "yesno"),
+        ("Что такое конфискация по УНКАК?", "definition"),
+        ("Тәркілеу дегеніміз не?", "definition"),
+        ("Что должен содержать запрос о правовой помощи?", "procedure"),
+        ("Ұрланған ақша қалай қайтарылады?", "procedure"),
+        ("How are confiscated assets returned?", "procedure"),
+        ("Банковская тайна", None),
+    ],
+)
+def test_cue_kind(text: str, kind: str | None) -> None:
+    assert cue_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "articles", "research", "followup", "kind"),
+    [
+        ("Что говорит статья 13 Страсбургской конвенции?", True, False, False, "article"),
+        ("Сравните статью 13 и статью 18", True, False, False, "compare"),
+        ("Мақалаға сәйкес қанша шарт бар?", False, True, False, "facts"),
+        ("А в UNCAC?", False, False, True, "followup"),
+        ("Банковская тайна", False, False, False, "other"),
+    ],
+)
+def test_question_kind(text: str, articles: bool, research: bool, followup: bool, kind: str) -> None:
+    assert question_kind(text, named_articles=articles, research_article=research, followup=followup) == kind
