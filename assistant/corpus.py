@@ -135,6 +135,9 @@ class SourceDocument:
     last_changed: str = ""
     url: str = ""
     slice: tuple[int, int] | None = None  # [start, end) in the decoded upstream text
+    # SOURCES.md says this file, with the other parts of its language, holds the whole treaty text
+    # (near-complete copies that leave out signature lines or annexed forms are not complete)
+    complete: bool = False
     notes: str = ""
 
 
@@ -162,6 +165,16 @@ class Manifest:
 
     def instrument_of(self, doc: SourceDocument) -> Instrument:
         return self.instruments[doc.instrument]
+
+    def is_complete(self, instrument_id: str, lang: str) -> bool:
+        """Whether the corpus holds the instrument's whole text in `lang`: it has files in that
+        language, numbered 1..n in reading order, and every one of them is marked complete."""
+        docs = self.documents_for(instrument_id, lang)
+        return (
+            bool(docs)
+            and [d.part for d in docs] == list(range(1, len(docs) + 1))
+            and all(d.complete for d in docs)
+        )
 
 
 # ------------------------------------------------------------------------------------------ manifest
@@ -345,6 +358,10 @@ def _document(where: _Where, index: int, table: Any, instruments: Mapping[str, I
             raise where.error(entry, f"'slice' must be [start, end] with 0 <= start < end, not {cut!r}")
         slice_ = (cut[0], cut[1])
 
+    complete = table.get("complete", False)
+    if not isinstance(complete, bool):
+        raise where.error(entry, f"'complete' must be true or false, not {complete!r}")
+
     return SourceDocument(
         instrument=instrument,
         lang=lang,
@@ -357,6 +374,7 @@ def _document(where: _Where, index: int, table: Any, instruments: Mapping[str, I
         last_changed=last_changed,
         url=url,
         slice=slice_,
+        complete=complete,
         notes=_str(where, entry, table, "notes", required=False),
     )
 

@@ -4,6 +4,7 @@ real corpus folder (../shared/corpus-raw, read at test time)."""
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ FIXED_IDS = {
     "warsaw2005",
     "interamerican1992",
     "chisinau2002",
+    "minsk1993-protocol1997",
     "vclt1969",
     "iccpr1966",
     "article",
@@ -46,7 +48,9 @@ def document(**fields: object) -> str:
     for key, value in values.items():
         if value is None:
             continue
-        if isinstance(value, str):
+        if key == "complete" and value in ("true", "false"):
+            lines.append(f"{key} = {value}")
+        elif isinstance(value, str):
             lines.append(f'{key} = "{value}"')
         elif isinstance(value, (list, tuple)):
             lines.append(f"{key} = [{', '.join(str(v) for v in value)}]")
@@ -102,6 +106,9 @@ def test_minimal_manifest_loads(tmp_path: Path) -> None:
         pytest.param(INSTRUMENT + document(repository="noslash"), "owner/name", id="bad-repository"),
         pytest.param(INSTRUMENT + document(colour="red"), "unknown key(s) colour", id="unknown-doc-key"),
         pytest.param(
+            INSTRUMENT + document(complete="yes"), "'complete' must be true or false", id="complete-str"
+        ),
+        pytest.param(
             INSTRUMENT + document() + document(file="alpha/en2.md"),
             "part 1 of alpha/en is also",
             id="duplicate-part",
@@ -147,6 +154,30 @@ def test_schema_errors_name_file_entry_and_reason(tmp_path: Path, text: str, exp
     assert expected in message
     assert str(path) in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        pytest.param(["true"], True, id="one-complete-file"),
+        pytest.param(["true", "true", "true"], True, id="all-parts-complete"),
+        pytest.param(["true", "false"], False, id="one-part-partial"),
+        pytest.param([None], False, id="unstated-is-not-complete"),
+        pytest.param([], False, id="no-file-in-language"),
+    ],
+)
+def test_is_complete_needs_every_part_of_the_language(
+    tmp_path: Path, flags: list[str | None], expected: bool
+) -> None:
+    docs = [
+        document(lang="ru", file=f"alpha/ru{i}.md", part=i + 1, complete=flag) for i, flag in enumerate(flags)
+    ]
+    # an English file that is complete says nothing about the Russian text
+    text = INSTRUMENT + document(complete="true") + "".join(docs)
+    manifest = load_manifest(write(tmp_path, text))
+    assert manifest.is_complete("alpha", "ru") is expected
+    assert manifest.is_complete("alpha", "en") is True
+    assert manifest.is_complete("alpha", "kk") is False
 
 
 def test_missing_manifest_says_what_to_do(tmp_path: Path) -> None:
@@ -227,6 +258,33 @@ def test_manifest_agrees_with_sources_notes(manifest: Manifest) -> None:
     assert checked >= len(manifest.documents) - 1  # the research article has no provenance row
 
 
+def test_every_document_states_whether_it_is_complete() -> None:
+    tables = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))["documents"]
+    assert [t["file"] for t in tables if not isinstance(t.get("complete"), bool)] == []
+
+
+@needs_raw
+def test_complete_flags_agree_with_sources_notes(manifest: Manifest) -> None:
+    """A file SOURCES.md calls complete, or a PARTIAL part that completes its language, is flagged so;
+    partial and near-complete files whose language stays incomplete are not."""
+    rows = {}
+    for line in (RAW / "SOURCES.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) >= 8 and cells[2] != "file":
+            rows[cells[2]] = cells[6]
+    for doc in manifest.documents:
+        if doc.file not in rows:
+            continue
+        said = rows[doc.file]
+        if said.startswith("complete"):
+            assert doc.complete, doc.file
+        elif said.startswith("near-complete"):
+            assert not doc.complete, doc.file
+    assert manifest.is_complete("uncac", "kk") and manifest.is_complete("chisinau2002", "ru")
+    assert manifest.is_complete("vienna1988", "ru") and manifest.is_complete("chisinau2002", "kk")
+    assert not manifest.is_complete("strasbourg1990", "ru") and not manifest.is_complete("iccpr1966", "ru")
+
+
 def test_split_texts_are_numbered_in_reading_order(manifest: Manifest) -> None:
     for iid in manifest.instruments:
         for lang in LANGS:
@@ -272,6 +330,21 @@ def test_every_instrument_has_documents_names_and_aliases(manifest: Manifest) ->
         ("Венгрия", "bilateral-hungary"),
         ("Болгария", "bilateral-bulgaria"),
         ("Чехия", "bilateral-czechia"),
+        ("Грузиямен", "bilateral-georgia"),
+        ("Үндістанмен", "bilateral-india"),
+        ("Иорданией", "bilateral-jordan"),
+        ("Қырғызстан", "bilateral-kyrgyzstan"),
+        ("Пакистаном", "bilateral-pakistan"),
+        ("Турция", "bilateral-turkey"),
+        ("Турцией", "bilateral-turkey"),
+        ("с Турцией", "bilateral-turkey"),
+        ("Түркиямен", "bilateral-turkey"),
+        ("Turkey", "bilateral-turkey"),
+        ("Türkiye", "bilateral-turkey"),
+        ("ОАЭ", "bilateral-uae"),
+        ("Украиной", "bilateral-ukraine"),
+        ("Өзбекстанмен", "bilateral-uzbekistan"),
+        ("Минской конвенции", "minsk1993-protocol1997"),
     ],
 )
 def test_common_names_are_aliases_of_the_right_instrument(manifest: Manifest, alias: str, iid: str) -> None:
@@ -281,3 +354,27 @@ def test_common_names_are_aliases_of_the_right_instrument(manifest: Manifest, al
         if alias.casefold() in {a.casefold() for a in inst.aliases}
     ]
     assert owners == [iid]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Договор с Турцией о выдаче", ("bilateral-turkey",)),
+        ("Түркия келісімі", ("bilateral-turkey",)),
+        ("Грузия шарты", ("bilateral-georgia",)),
+        ("договор с Грузией", ("bilateral-georgia",)),
+        ("договор с Индией", ("bilateral-india",)),
+        ("Үндістанмен шарт", ("bilateral-india",)),
+        ("соглашение с ОАЭ", ("bilateral-uae",)),
+        ("Минская конвенция", ("minsk1993-protocol1997",)),
+        # words that merely start like a partner's name name no instrument (a named one restricts the search)
+        ("контролируемая поставка груза", ()),
+        ("индивидуальный предприниматель", ()),
+        ("Туркменистан", ()),
+        ("Түрікменстан Республикасымен", ()),
+    ],
+)
+def test_partner_names_in_questions(manifest: Manifest, question: str, expected: tuple[str, ...]) -> None:
+    from assistant.query import aliases_from_manifest, parse_references
+
+    assert parse_references(question, aliases_from_manifest(manifest)).instruments == expected
