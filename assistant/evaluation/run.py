@@ -37,8 +37,15 @@ from assistant.core.errors import InputError, QuestionFileError
 from assistant.core.ids import article_of, covers, instrument_of
 
 LANGS = ("kk", "ru", "en")
-ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect"})
-EXPECT_KEYS = frozenset({"cite", "also", "facts", "refuse"})
+ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect", "kind", "split"})
+EXPECT_KEYS = frozenset({"cite", "also", "facts", "refuse", "instruments"})
+# Optional labels (tests/questions.yaml sets both on every entry): the question's type, and the half of a
+# fixed tune/test split it belongs to (tune for development, test for the figures reported).
+KINDS = frozenset(
+    {"which", "yesno", "article", "procedure", "compare", "definition", "facts", "followup", "scenario"}
+    | {"refuse", "other"}
+)
+SPLITS = frozenset({"tune", "test"})
 # "instrument", "instrument:article", "instrument:article.para", "instrument:article.para.sub"
 CITE_ID = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+(\.[a-z0-9-]+){0,2})?$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -57,6 +64,7 @@ class Expect:
     also: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
     refuse: bool = False
+    instruments: tuple[str, ...] = ()  # kind compare: the instruments a good comparison must cover
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +72,7 @@ class Expect:
             "also": list(self.also),
             "facts": list(self.facts),
             "refuse": self.refuse,
+            "instruments": list(self.instruments),
         }
 
 
@@ -74,6 +83,8 @@ class Question:
     question: str
     expect: Expect
     history: tuple[str, ...] = ()
+    kind: str | None = None
+    split: str | None = None
 
 
 def _one_line(text: str) -> str:
@@ -143,6 +154,9 @@ def parse_entry(entry: Any) -> Question:
         history = []
     if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
         raise ValueError("history must be a list of earlier questions (non-empty strings)")
+    for key, allowed in (("kind", KINDS), ("split", SPLITS)):
+        if key in entry and entry[key] not in allowed:
+            raise ValueError(f"unknown {key} {entry[key]!r} (use one of {', '.join(sorted(allowed))})")
     expect = entry["expect"]
     if not isinstance(expect, dict):
         raise ValueError("expect must be a mapping with cite, also, facts, refuse")
@@ -155,6 +169,9 @@ def parse_entry(entry: Any) -> Question:
     cite = _id_list(expect["cite"], "cite")
     also = _id_list(expect.get("also") or [], "also")
     facts = _facts(expect.get("facts") or [])
+    instruments = _id_list(expect.get("instruments") or [], "instruments")
+    if any(":" in i for i in instruments):
+        raise ValueError("expect.instruments lists instrument ids only (e.g. 'uncac'), not provisions")
     refuse = expect["refuse"]
     if not isinstance(refuse, bool):
         raise ValueError(f"expect.refuse must be true or false, not {refuse!r}")
@@ -167,7 +184,9 @@ def parse_entry(entry: Any) -> Question:
         lang=entry["lang"],
         question=question,
         history=tuple(history),
-        expect=Expect(cite=cite, also=also, facts=facts, refuse=refuse),
+        expect=Expect(cite=cite, also=also, facts=facts, refuse=refuse, instruments=instruments),
+        kind=entry.get("kind"),
+        split=entry.get("split"),
     )
 
 
@@ -227,7 +246,11 @@ def check_gold_ids(questions: Sequence[Question], path: Path | str, index_ids: C
     """Every gold id must name an instrument or a provision of the index (else it could never match)."""
     instruments = {instrument_of(i) for i in index_ids}
     for position, q in enumerate(questions, start=1):
-        for key, ids in (("cite", q.expect.cite), ("also", q.expect.also)):
+        for key, ids in (
+            ("cite", q.expect.cite),
+            ("also", q.expect.also),
+            ("instruments", q.expect.instruments),
+        ):
             for gold in ids:
                 known = gold in instruments if ":" not in gold else gold in index_ids
                 if not known:
@@ -343,6 +366,8 @@ class Record:
         out: dict[str, Any] = {"id": self.question.id, **self.answer.to_dict()}
         out.update(
             expected_lang=self.question.lang,
+            kind=self.question.kind,
+            split=self.question.split,
             history=list(self.question.history),
             expect=self.question.expect.to_dict(),
             latency_ms=round(self.latency_ms, 2),

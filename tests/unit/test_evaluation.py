@@ -140,6 +140,27 @@ def second(body: str) -> str:
             "entry 'q002' (#2)",
             "needs at least one expect.cite",
         ),
+        (
+            second(
+                '- id: q002\n  lang: ru\n  kind: chat\n  question: "Что?"\n  expect: {cite: ["uncac"], refuse: false}\n'
+            ),
+            "entry 'q002' (#2)",
+            "unknown kind 'chat'",
+        ),
+        (
+            second(
+                '- id: q002\n  lang: ru\n  split: dev\n  question: "Что?"\n  expect: {cite: ["uncac"], refuse: false}\n'
+            ),
+            "entry 'q002' (#2)",
+            "unknown split 'dev'",
+        ),
+        (
+            second(
+                '- id: q002\n  lang: ru\n  question: "Что?"\n  expect: {cite: ["uncac"], instruments: ["uncac:54"], refuse: false}\n'
+            ),
+            "entry 'q002' (#2)",
+            "instrument ids only",
+        ),
         (second("- just a string\n"), "entry #2", "must be a mapping"),
         (second("- id: [q002\n  lang: ru\n"), "(in entry #2)", "invalid YAML at line 11"),
         ("id: q001\nlang: kk\n", "non-empty YAML list", "list of question entries"),
@@ -168,8 +189,8 @@ def test_valid_file_parses_into_questions(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(
         GOOD_ENTRY
-        + '- id: q002\n  lang: ru\n  history: ["Что в ст. 54 УНКАК?"]\n  question: "А 55?"\n'
-        + '  expect: {cite: ["uncac:55"], refuse: false}\n'
+        + '- id: q002\n  lang: ru\n  kind: compare\n  split: test\n  history: ["Что в ст. 54 УНКАК?"]\n'
+        + '  question: "А 55?"\n  expect: {cite: ["uncac:55"], instruments: ["uncac", "untoc"], refuse: false}\n'
         + '- id: q003\n  lang: en\n  question: "Weather?"\n  expect: {cite: [], refuse: true}\n',
         encoding="utf-8",
     )
@@ -177,18 +198,21 @@ def test_valid_file_parses_into_questions(tmp_path: Path) -> None:
     assert [q.id for q in qs] == ["q001", "q002", "q003"]
     assert qs[0].expect == ev.Expect(("strasbourg1990:13",), ("uncac:54",), ("13",), False)
     assert qs[1].history == ("Что в ст. 54 УНКАК?",) and qs[1].expect.facts == ()
+    assert (qs[1].kind, qs[1].split, qs[1].expect.instruments) == ("compare", "test", ("uncac", "untoc"))
+    assert (qs[0].kind, qs[0].split) == (None, None)
     assert qs[2].expect.refuse is True
 
 
 @pytest.mark.parametrize(
-    ("gold", "message"),
+    ("key", "gold", "message"),
     [
-        ("strasbourg1990:99", "'strasbourg1990:99' is not in the index"),
-        ("nosuch", "'nosuch' is not in the index"),
+        ("cite", "strasbourg1990:99", "expect.cite id 'strasbourg1990:99' is not in the index"),
+        ("cite", "nosuch", "expect.cite id 'nosuch' is not in the index"),
+        ("instruments", "nosuch", "expect.instruments id 'nosuch' is not in the index"),
     ],
 )
-def test_gold_ids_must_exist_in_the_index(gold: str, message: str) -> None:
-    q = ev.Question("q007", "ru", "?", ev.Expect(cite=(gold,)))
+def test_gold_ids_must_exist_in_the_index(key: str, gold: str, message: str) -> None:
+    q = ev.Question("q007", "ru", "?", ev.Expect(**{key: (gold,)}))
     with pytest.raises(QuestionFileError) as info:
         ev.check_gold_ids([q], Path("f.yaml"), {"strasbourg1990:13", "uncac:54"})
     assert (

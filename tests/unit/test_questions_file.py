@@ -22,9 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "tests" / "questions.yaml"
 
 LANGS = {"kk", "ru", "en"}
-ENTRY_KEYS = {"id", "lang", "question", "history", "expect"}
-REQUIRED_ENTRY_KEYS = {"id", "lang", "question", "expect"}
-EXPECT_KEYS = {"cite", "also", "facts", "refuse"}
+ENTRY_KEYS = {"id", "lang", "kind", "split", "question", "history", "expect"}
+REQUIRED_ENTRY_KEYS = {"id", "lang", "kind", "split", "question", "expect"}
+EXPECT_KEYS = {"cite", "also", "facts", "refuse", "instruments"}
+KINDS = {"which", "yesno", "article", "procedure", "compare", "definition", "facts", "followup", "scenario"}
+KINDS |= {"refuse", "other"}
+SPLITS = {"tune", "test"}
 REQUIRED_EXPECT_KEYS = {"cite", "refuse"}
 ID_RE = re.compile(r"^q\d{3,4}$")
 # "instrument", "instrument:article", "instrument:article.para", "instrument:article.para.sub"
@@ -34,11 +37,14 @@ MAX_FACTS = 2
 MAX_QUESTION_CHARS = 2000
 
 # Minimum counts the file must keep (the brief's requirements).
-MIN_TOTAL = 110
-MIN_PER_LANG = {"kk": 45, "ru": 45, "en": 12}
-MIN_REFUSE = 14
-MIN_FOLLOW_UPS = 10
+MIN_TOTAL = 250
+MIN_PER_LANG = {"kk": 95, "ru": 105, "en": 40}
+MIN_REFUSE = 33
+MIN_FOLLOW_UPS = 24
+MIN_PER_KIND = {"compare": 10, "scenario": 9, "yesno": 40, "article": 30, "facts": 20}
 MIN_PER_INSTRUMENT = 2
+# The test split's share, overall and per language (the split is stratified by lang and kind, 60/40).
+TEST_SHARE = (0.35, 0.45)
 # Consecutive words shared with a provision that count as pasting treaty text into a question.
 COPY_NGRAM = 7
 
@@ -59,6 +65,13 @@ def check_entry(entry: Any) -> list[str]:
         problems.append(f"{qid}: id must look like q001")
     if entry.get("lang") not in LANGS:
         problems.append(f"{qid}: lang {entry.get('lang')!r} not in {sorted(LANGS)}")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        problems.append(f"{qid}: kind {kind!r} not in {sorted(KINDS)}")
+    if entry.get("split") not in SPLITS:
+        problems.append(f"{qid}: split {entry.get('split')!r} not in {sorted(SPLITS)}")
+    if (kind == "followup") != ("history" in entry):
+        problems.append(f"{qid}: kind followup and a history go together")
     question = entry.get("question")
     if not isinstance(question, str) or not question.strip():
         problems.append(f"{qid}: question must be a non-empty string")
@@ -95,7 +108,18 @@ def check_entry(entry: Any) -> list[str]:
                     problems.append(f"{qid}: fact {fact!r} is empty or matches the empty string")
             except re.error as exc:
                 problems.append(f"{qid}: fact {fact!r} is not a regex ({exc})")
+    instruments = expect.get("instruments", [])
+    if kind == "compare" and (
+        not isinstance(instruments, list)
+        or len(instruments) < 2
+        or not all(isinstance(i, str) and ":" not in i and CITE_RE.match(i) for i in instruments)
+    ):
+        problems.append(f"{qid}: a comparison needs expect.instruments, two or more instrument ids")
+    elif kind != "compare" and "instruments" in expect:
+        problems.append(f"{qid}: expect.instruments is for kind compare only")
     refuse = expect.get("refuse")
+    if isinstance(refuse, bool) and refuse != (kind == "refuse"):
+        problems.append(f"{qid}: kind refuse and expect.refuse: true go together")
     cite = expect.get("cite") if isinstance(expect.get("cite"), list) else []
     if not isinstance(refuse, bool):
         problems.append(f"{qid}: expect.refuse must be true or false")
@@ -154,6 +178,8 @@ def provisions() -> list:
 GOOD = {
     "id": "q001",
     "lang": "kk",
+    "kind": "article",
+    "split": "tune",
     "question": "Страсбург конвенциясының 13-бабы не туралы?",
     "expect": {"cite": ["strasbourg1990:13"], "also": [], "facts": ["13"], "refuse": False},
 }
@@ -181,7 +207,19 @@ def variant(**changes: Any) -> dict:
         (variant(history="earlier"), "history"),
         (variant(colour="red"), "unknown keys"),
         (variant(expect_cite=[]), "needs at least one cite"),
-        (variant(expect_refuse=True), "refusal has no cite"),
+        (variant(expect_refuse=True, kind="refuse"), "refusal has no cite"),
+        (variant(expect_refuse=True), "kind refuse and expect.refuse"),
+        (variant(kind="refuse"), "kind refuse and expect.refuse"),
+        (variant(kind="chat"), "kind 'chat'"),
+        (variant(kind=None), "missing keys"),
+        (variant(split="dev"), "split 'dev'"),
+        (variant(split=None), "missing keys"),
+        (variant(kind="followup"), "followup and a history"),
+        (variant(history=["Что в ст. 54?"]), "followup and a history"),
+        (variant(kind="compare"), "needs expect.instruments"),
+        (variant(kind="compare", expect_instruments=["uncac"]), "needs expect.instruments"),
+        (variant(kind="compare", expect_instruments=["uncac", "untoc:13"]), "needs expect.instruments"),
+        (variant(expect_instruments=["uncac", "untoc"]), "kind compare only"),
         (variant(expect_refuse="no"), "refuse must"),
         (variant(expect_cite=["Strasbourg 13"]), "expect.cite"),
         (variant(expect_also="uncac:54"), "expect.also"),
@@ -201,11 +239,19 @@ def test_checker_rejects(entry: Any, needle: str) -> None:
     "entry",
     [
         GOOD,
-        variant(history=["Что говорит статья 54 УНКАК?"], question="А 55?"),
+        variant(history=["Что говорит статья 54 УНКАК?"], question="А 55?", kind="followup"),
+        variant(kind="compare", split="test", expect_instruments=["strasbourg1990", "uncac"]),
         variant(expect_cite=["article"], expect_also=["uncac:ratification"]),
         variant(expect_cite=["strasbourg1990:13.1.a", "uncac"]),
-        variant(expect_cite=[], expect_facts=[], expect_refuse=True),
-        {"id": "q002", "lang": "en", "question": "Weather?", "expect": {"cite": [], "refuse": True}},
+        variant(expect_cite=[], expect_facts=[], expect_refuse=True, kind="refuse"),
+        {
+            "id": "q002",
+            "lang": "en",
+            "kind": "refuse",
+            "split": "test",
+            "question": "Weather?",
+            "expect": {"cite": [], "refuse": True},
+        },
     ],
 )
 def test_checker_accepts(entry: dict) -> None:
@@ -246,6 +292,32 @@ def test_counts(questions: list[dict]) -> None:
         assert langs[lang] >= minimum, f"{lang}: {langs[lang]} < {minimum}"
     assert refusals >= MIN_REFUSE, f"{refusals} refusals < {MIN_REFUSE}"
     assert follow_ups >= MIN_FOLLOW_UPS, f"{follow_ups} follow-ups < {MIN_FOLLOW_UPS}"
+    kinds = Counter(q["kind"] for q in questions)
+    thin = {k: kinds[k] for k, minimum in MIN_PER_KIND.items() if kinds[k] < minimum}
+    assert not thin, f"kinds below their minimum {MIN_PER_KIND}: {thin}"
+
+
+def test_split_is_about_60_40_in_every_language(questions: list[dict]) -> None:
+    low, high = TEST_SHARE
+    groups = {"all": questions} | {lang: [q for q in questions if q["lang"] == lang] for lang in LANGS}
+    for name, group in groups.items():
+        share = sum(q["split"] == "test" for q in group) / len(group)
+        assert low <= share <= high, f"{name}: test share {share:.2f} outside {TEST_SHARE}"
+    # every (lang, kind) with at least three questions has some of each in both halves
+    strata = Counter((q["lang"], q["kind"]) for q in questions)
+    tested = Counter((q["lang"], q["kind"]) for q in questions if q["split"] == "test")
+    lopsided = [s for s, n in strata.items() if n >= 3 and not 0 < tested[s] < n]
+    assert not lopsided, f"(lang, kind) groups with all questions in one split: {lopsided}"
+
+
+def test_comparisons_cite_every_instrument_they_compare(questions: list[dict]) -> None:
+    bad = [
+        q["id"]
+        for q in questions
+        if q["kind"] == "compare"
+        and not set(q["expect"]["instruments"]) <= {instrument_of(c) for c in q["expect"]["cite"]}
+    ]
+    assert not bad, f"comparisons whose cite misses one of expect.instruments: {bad}"
 
 
 def test_refusals_in_every_language(questions: list[dict]) -> None:
