@@ -42,6 +42,7 @@ class SearchHit:
         return asdict(self)
 
 
+_CONVENTION = re.compile(r"(конвенц|convention|konvenc)", re.I)
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
@@ -56,31 +57,57 @@ class Prepared:
     parsed: Any  # query.Parsed
     request: Request
     injection: bool  # the guard or the parser saw an attempt to change the assistant's rules
+    history: tuple[str, ...] = ()  # the earlier turns kept after cleaning
 
 
-def is_answerable(  # noqa: ANN001
-    parsed, request: Request, hits: Sequence[Hit], policy: ScopePolicy, ranking: RankingConfig
-) -> bool:
-    """Whether the corpus holds something on the question.
+@dataclass(frozen=True)
+class ScopeDecision:
+    """Whether the corpus should answer; when not, the refusal's reason and the values it names."""
 
-    Calibrated on tests/questions.yaml: similarity scores alone do not separate «what is the weather»
-    from a real question (e5 puts everything between 0.77 and 0.87), so the decision rests on what the
-    question names: an instrument or article of the corpus, a concept of the field's glossary, or, for
-    a question naming neither, strong lexical and semantic evidence together. The rules are data
-    (`ScopePolicy`); the thresholds are `RankingConfig.min_similarity` / `min_fused`.
+    answerable: bool
+    reason: str = "out_of_scope"
+    country: Any = None  # policy.Country, for «no treaty with …»
+
+
+def decide_scope(  # noqa: ANN001
+    parsed,
+    request: Request,
+    hits: Sequence[Hit],
+    policy: ScopePolicy,
+    ranking: RankingConfig,
+    *,
+    topic_matched: bool = False,
+) -> ScopeDecision:
+    """Whether the corpus holds something on the question, and why not when it does not.
+
+    Calibrated on the `tune` split of tests/questions.yaml: similarity scores alone do not separate «what is
+    the weather» from a real question (e5 puts everything between 0.77 and 0.87), so the decision rests on
+    what the question names: an instrument or article of the corpus, a topic of the map (in plain words
+    too: «деньги, выведенные за границу»), a concept of the field's glossary, or, for a question naming
+    none of these, strong lexical and semantic evidence together. The rules are data (`ScopePolicy`); the
+    thresholds are `RankingConfig.min_similarity` / `min_fused`.
     """
     from assistant.search.understand import find_concepts
 
-    if not hits or policy.is_harmful(parsed.text):
-        return False
+    text = parsed.text
+    if not hits or policy.is_harmful(text):
+        return ScopeDecision(False)
+    if policy.is_other_task(text):
+        return ScopeDecision(False, "other_task")
+    country = policy.country_without_treaty(text)
+    if country is not None and not request.instruments:
+        return ScopeDecision(False, "no_treaty", country)
+    concepts = set(find_concepts(request.text)) - policy.generic_concepts
+    if policy.is_small_talk(text) and not topic_matched and not concepts:
+        return ScopeDecision(False)  # «какая погода в Страсбурге?» names a convention's city, not a question on it
     if any(h.pinned for h in hits) or request.instruments:
-        return True
-    if policy.names_other_law(parsed.text) or policy.country_without_treaty(parsed.text):
-        return False
-    if set(find_concepts(request.text)) - policy.generic_concepts:
-        return True
+        return ScopeDecision(True)
+    if policy.names_other_law(text):
+        return ScopeDecision(False)
+    if topic_matched or concepts:
+        return ScopeDecision(True)
     best_sim = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
-    return best_sim >= ranking.min_similarity and hits[0].score >= ranking.min_fused
+    return ScopeDecision(best_sim >= ranking.min_similarity and hits[0].score >= ranking.min_fused)
 
 
 def _needs_topic(parsed) -> bool:  # noqa: ANN001
@@ -149,6 +176,56 @@ class Assistant:
         }
 
     @cached_property
+    def instrument_order(self) -> list[str]:
+        """Instruments in display order: multilateral and regional by date of adoption, then bilateral."""
+        group = {"multilateral": 0, "regional": 0, "general": 0, "bilateral": 1, "article": 2}
+        insts = self.index.manifest.instruments.values()
+        return [
+            i.id
+            for i in sorted(insts, key=lambda i: (group.get(i.kind, 1), str(i.adopted.date or "9999"), i.id))
+        ]
+
+    @cached_property
+    def topic_map(self):  # noqa: ANN201 - corpus.topics.TopicMap
+        from assistant.corpus.topics import load_topics
+
+        return load_topics(self.settings.path(self.settings.topics_dir), self.index.manifest)
+
+    @cached_property
+    def topic_matcher(self):  # noqa: ANN201 - search.topics.TopicMatcher
+        from assistant.search.topics import TopicMatcher
+
+        return TopicMatcher(self.topic_map)
+
+    @cached_property
+    def topical(self):  # noqa: ANN201 - answer.topical.TopicAnswerer
+        from assistant.answer.topical import TopicAnswerer
+
+        r = self.settings.ranking
+        return TopicAnswerer(
+            self.index.store,
+            self.label,
+            self.short_names,
+            self.instrument_order,
+            {iid: inst.kind for iid, inst in self.index.manifest.instruments.items()},
+            self.templates,
+            max_instruments=r.topic_max_instruments,
+            max_per_instrument=r.topic_max_per_instrument,
+        )
+
+    def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
+        """The best topic of the question (or, for a follow-up that names none, of the conversation)."""
+        ids = [h.provision_id for h in hits]
+        found = self.topic_matcher.match(parsed.text, parsed.concepts, ids)
+        if not found and history:
+            from assistant.search.understand import find_concepts
+
+            text = f"{history[-1]} {parsed.text}"
+            found = self.topic_matcher.match(text, find_concepts(text), ids)
+        best = found[0] if found else None
+        return best if best is not None and best.score >= self.settings.ranking.min_topic_score else None
+
+    @cached_property
     def aliases(self) -> dict[str, tuple[str, ...]]:
         from assistant.search.understand import aliases_from_manifest
 
@@ -203,7 +280,9 @@ class Assistant:
             return checked
         turns = self._clean_history(history)
         parsed = self.understand(checked.text, history=turns, lang=lang)
-        return Prepared(parsed, self.request_for(parsed, turns), parsed.injection or checked.injection)
+        return Prepared(
+            parsed, self.request_for(parsed, turns), parsed.injection or checked.injection, tuple(turns)
+        )
 
     @property
     def ask_depth(self) -> int:
@@ -240,17 +319,28 @@ class Assistant:
         t = _clock()
         hits = self.retrieve(request, k=self.ask_depth)
         timings["retrieve"] = round(_clock() - t, 2)
-        if not is_answerable(parsed, request, hits, self.policy, self.settings.ranking):
+        topic = self.match_topic(parsed, prepared.history, hits)
+        timings["topic"] = round(_clock() - t - timings["retrieve"], 2)
+        scope = decide_scope(
+            parsed, request, hits, self.policy, self.settings.ranking, topic_matched=topic is not None
+        )
+        if not scope.answerable:
             return self._refuse(
-                question, parsed.language, "out_of_scope", started, retrieved=hits, timings=timings
+                question,
+                parsed.language,
+                scope.reason,
+                started,
+                retrieved=hits,
+                timings=timings,
+                **self._refusal_values(scope, parsed.language),
             )
         t = _clock()
-        answer = self._compose(question, parsed, request, hits)
+        answer = self._compose(question, parsed, request, hits, topic)
         timings["compose"] = round(_clock() - t, 2)
         timings["total"] = round(_clock() - started, 2)
         return replace(answer, timings_ms={**timings, **answer.timings_ms})
 
-    def _compose(self, question: str, parsed, request: Request, hits: list[Hit]) -> Answer:  # noqa: ANN001
+    def _compose(self, question: str, parsed, request: Request, hits: list[Hit], topic=None) -> Answer:  # noqa: ANN001
         from assistant.answer.citations import verify_citations
         from assistant.answer.extractive import choose_commentary, choose_quote, question_terms, render
 
@@ -258,6 +348,10 @@ class Assistant:
         store = self.index.store
         terms = question_terms(request.text, lang, request.expansions)
         research_only = set(request.instruments) == {RESEARCH_ARTICLE}
+        if topic is not None:
+            answer = self._topic_answer(question, parsed, request, hits, topic, terms, research_only)
+            if answer is not None:
+                return answer
         groups = [] if research_only else self._pick(parsed.text, request, hits)
         quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
@@ -312,6 +406,50 @@ class Assistant:
         # -- end of generative mode
         return answer
 
+    def _topic_answer(  # noqa: ANN001
+        self, question: str, parsed, request: Request, hits: list[Hit], topic, terms, research_only: bool
+    ) -> Answer | None:
+        """The answer from the topic map in the question's shape; None to answer from retrieval instead."""
+        from assistant.answer.citations import verify_citations
+        from assistant.search.intent import question_kind
+
+        kind = question_kind(
+            parsed.text,
+            named_articles=any(h.pinned for h in hits),
+            research_article=research_only,
+            followup=parsed.followup,
+        )
+        if kind in ("article", "facts"):
+            return None  # a named provision or the research article: quoted from retrieval as it is
+        instruments = [i for i in request.instruments if i != RESEARCH_ARTICLE]
+        conventions_only = kind == "which" and bool(_CONVENTION.search(parsed.text))
+        made = self.topical.answer(
+            topic.topic, kind, parsed.language, instruments, terms, conventions_only=conventions_only
+        )
+        if made is None:
+            return None
+        # The map's provisions are what the topic stage retrieved: the verifier checks them like any other.
+        retrieved = tuple(dict.fromkeys([*(c.id for c in made.citations), *(h.provision_id for h in hits)]))
+        check = verify_citations([c.id for c in made.citations], retrieved=retrieved, exists=self.index.store)
+        return Answer(
+            question=question,
+            language=parsed.language,
+            answer=made.text,
+            refused=False,
+            citations=tuple(c for c in made.citations if c.id in check.kept),
+            retrieved=retrieved,
+            dropped_citations=check.dropped,
+            mode="topic",
+            topic=topic.topic.id,
+            kind=kind,
+        )
+
+    def _refusal_values(self, scope: ScopeDecision, lang: str) -> dict[str, str]:
+        if scope.reason != "no_treaty":
+            return {}
+        partners = [i.partner[lang] for i in self.index.manifest.instruments.values() if i.partner]
+        return {"country": scope.country.names[lang], "partners": ", ".join(partners)}
+
     def _refuse(
         self,
         question: str,
@@ -339,7 +477,7 @@ class Assistant:
         if not which:
             return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
         allowed = None
-        if re.search(r"(конвенц|convention)", which.group(0), re.I):
+        if _CONVENTION.search(which.group(0)):
             allowed = {
                 i
                 for i, inst in self.index.manifest.instruments.items()

@@ -43,6 +43,8 @@ class Answer:
     mode: str = "extractive"
     retrieved: tuple[str, ...] = ()  # provision ids retrieved for this question, best first
     dropped_citations: tuple[tuple[str, str], ...] = ()  # (id, why) removed by the verifier
+    topic: str | None = None  # the topic-map topic the answer was built from, if any
+    kind: str | None = None  # the question's kind (search/intent.py) when the answer took its shape
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

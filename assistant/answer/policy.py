@@ -1,20 +1,31 @@
 """Scope and refusal rules as data: which questions the assistant declines to answer from the corpus.
 
-Takes: `assistant/data/policy.toml` (patterns for harmful requests and other laws, the generic concepts,
-country names) and the manifest (which countries the corpus has a treaty with).
-Gives: `ScopePolicy`, asked by the pipeline whether a question is harmful, about another law, or about a
-country with no treaty in the corpus (and which one, so the refusal can name it).
+Takes: `assistant/data/policy.toml` (patterns for harmful requests, other laws, tasks that are not answering
+from the texts, small talk; the generic concepts; country names) and the manifest (which countries the
+corpus has a treaty with).
+Gives: `ScopePolicy`, asked by the pipeline whether a question is harmful, about another law, another
+task, small talk, or about a treaty with a country the corpus has none with (and which one, by name, so the
+refusal can say it and list the partners it does have).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from assistant.core.errors import ConfigError
+
+LANGS = ("kk", "ru", "en")
+
+
+@dataclass(frozen=True)
+class Country:
+    id: str
+    pattern: re.Pattern[str]
+    names: dict[str, str]  # lang -> name used in refusals
 
 
 @dataclass(frozen=True)
@@ -22,24 +33,36 @@ class ScopePolicy:
     generic_concepts: frozenset[str]
     harmful: tuple[re.Pattern[str], ...]
     other_law: tuple[re.Pattern[str], ...]
-    countries_without_treaty: dict[str, re.Pattern[str]]  # country id -> its names in kk/ru/en
+    other_task: tuple[re.Pattern[str], ...]
+    small_talk: tuple[re.Pattern[str], ...]
+    treaty_words: re.Pattern[str]
+    countries_without_treaty: dict[str, Country]
 
     @classmethod
     def load(cls, manifest=None, path: Path | None = None) -> ScopePolicy:  # noqa: ANN001 - corpus Manifest
         """Read the rules; countries the manifest has a bilateral treaty with are dropped from the list."""
         where = str(path or "assistant/data/policy.toml")
         try:
-            text = path.read_text("utf-8") if path else _bundled()
-            raw = tomllib.loads(text)
-            countries = {cid: _compile(p, where, f"countries.{cid}") for cid, p in raw["countries"].items()}
+            raw = tomllib.loads(path.read_text("utf-8") if path else _bundled())
+
+            def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+                return tuple(_compile(p, where, key) for p in raw[key])
+
+            countries = {
+                cid: Country(cid, _compile(c["pattern"], where, f"countries.{cid}"), {lg: c[lg] for lg in LANGS})
+                for cid, c in raw["countries"].items()
+            }
             policy = cls(
                 generic_concepts=frozenset(raw["generic_concepts"]),
-                harmful=tuple(_compile(p, where, "harmful") for p in raw["harmful"]),
-                other_law=tuple(_compile(p, where, "other_law") for p in raw["other_law"]),
+                harmful=patterns("harmful"),
+                other_law=patterns("other_law"),
+                other_task=patterns("other_task"),
+                small_talk=patterns("small_talk"),
+                treaty_words=_compile(raw["treaty_words"], where, "treaty_words"),
                 countries_without_treaty=countries,
             )
         except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"{where}: cannot read the scope policy ({exc}); fix the file") from None
+            raise ConfigError(f"{where}: cannot read the scope policy ({exc!r}); fix the file") from None
         return policy.without_partners(manifest) if manifest is not None else policy
 
     def without_partners(self, manifest) -> ScopePolicy:  # noqa: ANN001
@@ -48,11 +71,11 @@ class ScopePolicy:
         partner_text = " ".join(a for i in bilateral for a in (*i.aliases, i.title.kk, i.title.ru, i.title.en))
         ids = {i.id.removeprefix("bilateral-") for i in bilateral}
         kept = {
-            cid: pattern
-            for cid, pattern in self.countries_without_treaty.items()
-            if cid not in ids and not pattern.search(partner_text)
+            cid: c
+            for cid, c in self.countries_without_treaty.items()
+            if cid not in ids and not c.pattern.search(partner_text)
         }
-        return ScopePolicy(self.generic_concepts, self.harmful, self.other_law, kept)
+        return replace(self, countries_without_treaty=kept)
 
     def is_harmful(self, text: str) -> bool:
         return any(p.search(text) for p in self.harmful)
@@ -60,9 +83,17 @@ class ScopePolicy:
     def names_other_law(self, text: str) -> bool:
         return any(p.search(text) for p in self.other_law)
 
-    def country_without_treaty(self, text: str) -> str | None:
-        """The id of a country named in `text` with which the corpus has no treaty, if any."""
-        return next((cid for cid, p in self.countries_without_treaty.items() if p.search(text)), None)
+    def is_other_task(self, text: str) -> bool:
+        return any(p.search(text) for p in self.other_task)
+
+    def is_small_talk(self, text: str) -> bool:
+        return any(p.search(text) for p in self.small_talk)
+
+    def country_without_treaty(self, text: str) -> Country | None:
+        """A country named in `text` with which the corpus has no treaty, when the text asks about a treaty."""
+        if not self.treaty_words.search(text):
+            return None
+        return next((c for c in self.countries_without_treaty.values() if c.pattern.search(text)), None)
 
 
 def _bundled() -> str:

@@ -73,6 +73,11 @@ class RankingConfig(BaseModel):
     max_articles: int = Field(3, ge=1)
     relative_score: float = Field(0.55, ge=0, le=1)  # further articles score at least this share of the top one
     which_relative: float = Field(0.4, ge=0, le=1)  # the same for «which convention» answers (one per instrument)
+    # topic map (search/topics.py, answer/topical.py): a topic answers when it scores at least this
+    # (question words its phrasings cover + 0.5 per glossary concept + agreement with retrieval)
+    min_topic_score: float = Field(2.0, ge=0)
+    topic_max_instruments: int = Field(5, ge=1)
+    topic_max_per_instrument: int = Field(2, ge=1)
 
 
 class Settings(BaseSettings):
@@ -83,6 +88,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=Path.cwd, description="base for every relative path below")
     corpus_dir: Path = Path("corpus/files")
     manifest: Path = Path("corpus/sources.toml")
+    topics_dir: Path = Path("corpus/topics")
     shared_corpus: Path = Path("../shared/corpus-raw")
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")

@@ -118,6 +118,7 @@ class Instrument:
     adopted: Adoption = field(default_factory=Adoption)
     kazakhstan: KazakhstanStatus = field(default_factory=KazakhstanStatus)
     aliases: tuple[str, ...] = ()
+    partner: Names | None = None  # bilateral treaties: the other State, named in kk/ru/en
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def _names(where: _Where, entry: str, table: Mapping[str, Any], key: str) -> Nam
     return Names(**{lang: _str(where, f"{entry}.{key}", value, lang) for lang in LANGS})
 
 
-_INSTRUMENT_KEYS = ("kind", "title", "short", "adopted", "kazakhstan", "aliases")
+_INSTRUMENT_KEYS = ("kind", "title", "short", "partner", "adopted", "kazakhstan", "aliases")
 _ADOPTED_KEYS = ("date", "place", "note")
 _KZ_KEYS = tuple(KazakhstanStatus.__dataclass_fields__)
 _DOCUMENT_KEYS = tuple(f for f in SourceDocument.__dataclass_fields__)
@@ -294,6 +295,7 @@ def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
         kind=kind,
         title=_names(where, entry, table, "title"),
         short=_names(where, entry, table, "short"),
+        partner=_names(where, entry, table, "partner") if "partner" in table else None,
         adopted=adopted,
         kazakhstan=kazakhstan,
         aliases=_strings(where, entry, table, "aliases"),

@@ -29,10 +29,15 @@ def policy() -> ScopePolicy:
         ("Индивидуальный запрос по статье 46", None),  # «инди…» is not India
         ("Договор с Испанией о правовой помощи", None),  # Spain: a treaty is in the corpus
         ("Ұлыбританиямен шарт", None),
+        ("Түркиямен шарт бойынша тәркілеу", None),  # a treaty added to the manifest: no longer refused
+        ("Как вернуть активы, спрятанные в Японии?", None),  # no treaty asked about: UNCAC may still answer
     ],
 )
 def test_country_without_treaty(policy: ScopePolicy, text: str, country: str | None) -> None:
-    assert policy.country_without_treaty(text) == country
+    found = policy.country_without_treaty(text)
+    assert (found.id if found else None) == country
+    if found:
+        assert all(found.names[lang] for lang in ("kk", "ru", "en"))
 
 
 def test_partners_come_from_the_manifest(policy: ScopePolicy) -> None:
@@ -61,6 +66,7 @@ def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, go
     unfiltered = ScopePolicy.load()
     assert gone in unfiltered.countries_without_treaty
     assert gone not in unfiltered.without_partners(manifest).countries_without_treaty
+    assert unfiltered.country_without_treaty("договор с Японией").id == "japan"
     assert unfiltered.without_partners(manifest).country_without_treaty("договор с Японией") is None
 
 
@@ -79,10 +85,29 @@ def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, ot
 
 
 @pytest.mark.parametrize(
+    ("text", "other_task", "small_talk"),
+    [
+        ("Составьте письмо в Минюст Испании о возврате активов", True, False),
+        ("Draft a letter to the UK central authority asking for the return of assets", True, False),
+        ("Салықты қалай азайтуға болады?", True, False),
+        ("Какая погода в Страсбурге?", False, True),
+        ("Что должен содержать запрос о правовой помощи?", False, False),
+    ],
+)
+def test_other_tasks_and_small_talk(policy: ScopePolicy, text: str, other_task: bool, small_talk: bool) -> None:
+    assert policy.is_other_task(text) is other_task
+    assert policy.is_small_talk(text) is small_talk
+
+
+@pytest.mark.parametrize(
     ("content", "fragment"),
     [
         ("not toml [", "cannot read the scope policy"),
-        ('generic_concepts = []\nharmful = ["("]\nother_law = []\n[countries]\n', "bad pattern"),
+        (
+            'generic_concepts = []\nharmful = ["("]\nother_law = []\nother_task = []\nsmall_talk = []\n'
+            'treaty_words = "x"\n[countries]\n',
+            "bad pattern",
+        ),
         ("generic_concepts = []\n", "cannot read the scope policy"),
     ],
 )

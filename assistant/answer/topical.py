@@ -1,0 +1,282 @@
+"""Answers from the topic map, shaped by the question: which instrument, yes/no, procedure, definition, compare.
+
+Takes: a `Topic` (from search/topics.py), the question's kind (search/intent.py) and language, the
+instruments it names, the provision store (for verbatim quotes), citation labels, the manifest's instrument
+names and order, and the language templates.
+Gives: `Comparison` rows (for `assistant compare` and the chat's comparison table) and `TopicAnswer`
+(Markdown + `Citation`s) where each provision's editorial summary is marked as a summary and its own text
+is quoted beneath. Only the provisions the answer shows are cited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from assistant.answer.citations import Citation
+from assistant.answer.extractive import MAX_QUOTE_CHARS, Quote, quote_of, shorten
+from assistant.core.prompts import Templates
+from assistant.corpus.topics import Topic, TopicProvision
+
+LabelOf = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class ComparedProvision:
+    id: str
+    label: str
+    says: str  # editorial summary in the answer language
+    quote: str  # verbatim text (in the answer language where the corpus has it)
+    quote_lang: str
+    weight: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "label": self.label, "says": self.says, "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    instrument: str
+    name: str
+    provisions: tuple[ComparedProvision, ...]
+    none: bool  # the instrument's complete text has no such provision
+    mapped: bool  # False: not yet reviewed for this topic
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "instrument": self.instrument,
+            "name": self.name,
+            "provisions": [p.to_dict() for p in self.provisions],
+            "none": self.none,
+            "mapped": self.mapped,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    topic: str
+    title: str
+    language: str
+    rows: tuple[ComparisonRow, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "topic": self.topic,
+            "title": self.title,
+            "language": self.language,
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class TopicAnswer:
+    text: str
+    citations: tuple[Citation, ...]
+
+
+class TopicAnswerer:
+    """Builds topic answers for one corpus: store, labels, instrument names and order, templates."""
+
+    def __init__(
+        self,
+        store,  # noqa: ANN001 - index.store.ProvisionStore
+        label_of: LabelOf,
+        names: Mapping[str, Mapping[str, str]],  # instrument -> lang -> short name
+        order: Sequence[str],  # instruments in display order: multilateral by date, then bilateral
+        kinds: Mapping[str, str],  # instrument -> manifest kind (multilateral, regional, bilateral, ...)
+        templates: Mapping[str, Templates],
+        *,
+        max_instruments: int = 5,
+        max_per_instrument: int = 2,
+        max_quotes: int = 4,
+    ) -> None:
+        self.store = store
+        self.label_of = label_of
+        self.names = names
+        self.order = {iid: n for n, iid in enumerate(order)}
+        self.kinds = kinds
+        self.templates = templates
+        self.max_instruments = max_instruments
+        self.max_per_instrument = max_per_instrument
+        self.max_quotes = max_quotes
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def name(self, instrument: str, lang: str) -> str:
+        return self.names.get(instrument, {}).get(lang, instrument)
+
+    def compared(self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]]) -> ComparedProvision | None:
+        quote = self._quote(p.id, lang, terms)
+        if quote is None:
+            return None
+        text = f"{quote.lead_in}\n… {quote.text}" if quote.lead_in else quote.text
+        return ComparedProvision(p.id, self.label_of(p.id, lang), p.says[lang], text, quote.provision.lang, p.weight)
+
+    def _quote(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> Quote | None:
+        p = self.store.get(pid, lang, fallback=("ru", "kk", "en"))
+        return None if p is None else quote_of(self.store, p, terms)
+
+    def compare(
+        self, topic: Topic, lang: str, instruments: Sequence[str] = (), terms: Mapping[str, set[str]] | None = None
+    ) -> Comparison:
+        """One row per instrument (those named, else every mapped one and every `none`), in display order."""
+        wanted = list(instruments) or [*topic.instruments(), *topic.none]
+        rows = []
+        for inst in sorted(dict.fromkeys(wanted), key=lambda i: self.order.get(i, 10_000)):
+            mapped = topic.for_instrument(inst)
+            chosen = [p for p in mapped if p.weight == "main"][: self.max_per_instrument] or list(mapped[:1])
+            provisions = tuple(x for x in (self.compared(p, lang, terms or {}) for p in chosen) if x is not None)
+            rows.append(
+                ComparisonRow(inst, self.name(inst, lang), provisions, inst in topic.none, bool(mapped) or inst in topic.none)
+            )
+        return Comparison(topic.id, topic.title[lang], lang, tuple(rows))
+
+    # -- answers ------------------------------------------------------------------------------------
+
+    def answer(
+        self,
+        topic: Topic,
+        kind: str,
+        lang: str,
+        instruments: Sequence[str],
+        terms: Mapping[str, set[str]],
+        *,
+        conventions_only: bool = False,
+    ) -> TopicAnswer | None:
+        """The answer in the shape of `kind`; None when the map cannot answer (an instrument not yet mapped)."""
+        if any(i not in topic.instruments() and i not in topic.none for i in instruments):
+            return None  # not reviewed for this topic: retrieval answers instead
+        if kind == "compare":
+            return self._compare_answer(topic, lang, instruments, terms)
+        if instruments:
+            return self._for_instruments(topic, lang, instruments, terms)
+        return self._overview(topic, lang, terms, conventions_only=conventions_only)
+
+    def _overview(
+        self, topic: Topic, lang: str, terms: Mapping[str, set[str]], *, conventions_only: bool
+    ) -> TopicAnswer | None:
+        """«Which instrument …?» and open questions: the main provisions of each instrument, strongest first."""
+        chosen: list[TopicProvision] = []
+        per: dict[str, int] = {}
+        instruments: list[str] = []
+        for p in topic.provisions:
+            if p.weight != "main" or (conventions_only and not self._is_convention(p.instrument)):
+                continue
+            if p.instrument not in instruments:
+                if len(instruments) >= self.max_instruments:
+                    continue
+                instruments.append(p.instrument)
+            if per.get(p.instrument, 0) >= self.max_per_instrument:
+                continue
+            per[p.instrument] = per.get(p.instrument, 0) + 1
+            chosen.append(p)
+        if not chosen:
+            return None
+        t = self.templates[lang]
+        return self._render(t.render("topic.lead", topic=topic.title[lang]), chosen, topic, lang, terms)
+
+    def _for_instruments(
+        self, topic: Topic, lang: str, instruments: Sequence[str], terms: Mapping[str, set[str]]
+    ) -> TopicAnswer | None:
+        """Named instruments: for each, yes (its provisions), related only, or no (`none`) — in that order."""
+        t = self.templates[lang]
+        lines: list[str] = []
+        chosen: list[TopicProvision] = []
+        for inst in instruments:
+            name = self.name(inst, lang)
+            mapped = topic.for_instrument(inst)
+            main = [p for p in mapped if p.weight == "main"][: self.max_per_instrument]
+            if main:
+                lines.append(t.render("topic.has", instrument=name))
+                chosen += main
+            elif mapped:
+                lines.append(t.render("topic.has_related", instrument=name))
+                chosen += list(mapped[:1])
+            else:
+                lines.append(t.render("topic.none", instrument=name))
+        if not chosen:
+            # Only «no» answers: say so, and point to the instruments that do have such a provision.
+            others = [p for p in topic.provisions if p.weight == "main" and p.instrument not in instruments][:3]
+            if others:
+                labels = ", ".join(self.label_of(p.id, lang) for p in others)
+                lines.append(t.render("topic.see_also", provisions=labels))
+            body = self._render("\n\n".join(lines), others, topic, lang, terms)
+            return body
+        return self._render("\n\n".join(lines), chosen, topic, lang, terms)
+
+    def _compare_answer(
+        self, topic: Topic, lang: str, instruments: Sequence[str], terms: Mapping[str, set[str]]
+    ) -> TopicAnswer | None:
+        comparison = self.compare(topic, lang, instruments, terms)
+        rows = [r for r in comparison.rows if r.provisions or r.none]
+        if not rows:
+            return None
+        t = self.templates[lang]
+        table = [
+            f"**{t.render('compare.title', topic=topic.title[lang])}**",
+            "",
+            f"| {t.get('compare.instrument')} | {t.get('compare.provisions')} | {t.get('compare.says')} |",
+            "|---|---|---|",
+        ]
+        citations: list[Citation] = []
+        for row in rows:
+            if not row.provisions:
+                table.append(f"| {_cell(row.name)} | — | {t.get('compare.none')} |")
+                continue
+            labels = "; ".join(p.label for p in row.provisions)
+            says = " ".join(p.says for p in row.provisions)
+            table.append(f"| {_cell(row.name)} | {_cell(labels)} | {_cell(says)} |")
+        shown = [p for row in rows for p in row.provisions]
+        quotes = self._quote_blocks(shown[: self.max_quotes], lang)
+        for p in shown:
+            citations.append(self._citation(p, topic))
+        text = "\n".join(table) + "\n\n" + quotes + "\n\n_" + t.get("topic.summary_note") + "_"
+        return TopicAnswer(text, tuple(citations))
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def _render(
+        self, lead: str, chosen: Sequence[TopicProvision], topic: Topic, lang: str, terms: Mapping[str, set[str]]
+    ) -> TopicAnswer:
+        t = self.templates[lang]
+        shown = [x for x in (self.compared(p, lang, terms) for p in chosen) if x is not None]
+        parts = [lead]
+        if shown:
+            parts.append("\n".join(t.render("topic.summary_line", provision=p.label, says=p.says) for p in shown))
+            parts.append(f"**{t.get('topic.quotes')}**\n\n" + self._quote_blocks(shown[: self.max_quotes], lang))
+            parts.append("_" + t.get("topic.summary_note") + "_")
+        return TopicAnswer("\n\n".join(parts), tuple(self._citation(p, topic) for p in shown))
+
+    def _quote_blocks(self, shown: Sequence[ComparedProvision], lang: str) -> str:
+        t = self.templates[lang]
+        blocks = []
+        for p in shown:
+            body = "\n".join(f"> {line}" if line.strip() else ">" for line in shorten(p.quote, MAX_QUOTE_CHARS).split("\n"))
+            block = body + f"\n>\n> — **{p.label}**"
+            if p.quote_lang != lang:
+                block += "  \n> " + t.render(
+                    "answer.quote_other_language", language=t.get(f"language_names.{p.quote_lang}")
+                )
+            blocks.append(block)
+        return "\n\n".join(blocks)
+
+    def _citation(self, p: ComparedProvision, topic: Topic) -> Citation:
+        prov = self.store.get(p.id, p.quote_lang)
+        return Citation(
+            id=p.id,
+            instrument=prov.instrument,
+            article=prov.article,
+            title=prov.title,
+            label=p.label,
+            quote=p.quote,
+            source_lang=p.quote_lang,
+            summary=p.says,
+            topic=topic.id,
+        )
+
+    def _is_convention(self, instrument: str) -> bool:
+        return self.kinds.get(instrument) not in ("bilateral", "article")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
