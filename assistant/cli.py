@@ -60,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=["extractive", "llm"])
     ask.add_argument("--json", action="store_true")
 
+    cmp_ = sub.add_parser("compare", help="compare instruments on one legal topic (a table)")
+    cmp_.add_argument(
+        "topic", metavar="TOPIC_OR_QUESTION", help="a topic id (see `assistant topics`) or a question"
+    )
+    cmp_.add_argument(
+        "--instruments", default="", help="comma-separated instrument ids (default: every mapped one)"
+    )
+    cmp_.add_argument("--lang", default="auto", choices=["auto", "kk", "ru", "en"])
+    cmp_.add_argument("--json", action="store_true")
+    cmp_.add_argument("--format", choices=["md", "csv", "docx", "json"], help="write the table to --out")
+    cmp_.add_argument("--out", metavar="FILE")
+
+    topics = sub.add_parser("topics", help="list, check or document the legal topic map")
+    topics.add_argument(
+        "--check", action="store_true", help="check every id and supporting phrase against the corpus"
+    )
+    topics.add_argument("--doc", metavar="FILE", help="write the review table (docs/topics.md)")
+
     ev = sub.add_parser("eval", help="run a question file and write results, summary and an HTML report")
     ev.add_argument("--questions", required=True)
     ev.add_argument("--out", default="eval-out")
@@ -163,6 +181,12 @@ def _run(args: argparse.Namespace) -> int:
                     )
         return 0
 
+    if args.command == "compare":
+        return _compare(args, settings)
+
+    if args.command == "topics":
+        return _topics(args, settings)
+
     if args.command == "eval":
         from assistant.evaluation.run import run_cli
 
@@ -225,5 +249,86 @@ def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
             )
         print(
             f"{meta.provisions} provisions, {meta.units} retrieval units; model {meta.model_id}; built {meta.created}"
+        )
+    return 0
+
+
+def _compare(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from assistant.export.comparison import to_csv, to_docx, to_markdown
+    from assistant.pipeline import Assistant
+
+    if bool(args.format) != bool(args.out) and args.format != "json":
+        raise InputError("--format and --out go together, e.g. --format docx --out table.docx")
+    instruments = [i.strip() for i in args.instruments.split(",") if i.strip()]
+    assistant = Assistant(settings)
+    table = assistant.compare(args.topic, instruments, lang=args.lang)
+    if args.json or args.format == "json":
+        text = json.dumps(table.to_dict(), ensure_ascii=False, indent=1)
+        if args.out:
+            _write(args.out, text.encode("utf-8"))
+        else:
+            print(text)
+        return 0
+    if args.format:
+        writers = {
+            "md": lambda: to_markdown(table, assistant.templates).encode("utf-8"),
+            "csv": lambda: to_csv(table, assistant.templates).encode("utf-8"),
+            "docx": lambda: to_docx(table, assistant.templates),
+        }
+        _write(args.out, writers[args.format]())
+        print(f"wrote {args.out}")
+        return 0
+    print(to_markdown(table, assistant.templates))
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    from pathlib import Path
+
+    from assistant.core.files import write_atomic
+
+    target = Path(path)
+    if not target.parent.exists():
+        raise InputError(f"folder {target.parent} does not exist; create it or choose another --out")
+    write_atomic(target, data)
+
+
+def _topics(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from assistant.core.errors import TopicMapError
+    from assistant.corpus.manifest import load_manifest
+    from assistant.corpus.topics import check_against, load_topics, render_markdown, texts_with_descendants
+
+    manifest = load_manifest(settings.path(settings.manifest))
+    topic_map = load_topics(settings.path(settings.topics_dir), manifest)
+    if args.check:
+        from assistant.corpus.provisions import load_provisions
+
+        texts, ids = texts_with_descendants(load_provisions(manifest, settings.path(settings.corpus_dir)))
+        problems = check_against(topic_map, texts, ids)
+        for line in problems:
+            print(line)
+        if problems:
+            raise TopicMapError(f"{len(problems)} problem(s) in the topic map; fix the entries listed above")
+    if args.doc:
+        from assistant.answer.citations import label
+        from assistant.core.prompts import all_templates
+
+        templates = all_templates(settings.path(settings.prompts_dir))
+        shorts = {
+            i: {lg: inst.short[lg] for lg in ("kk", "ru", "en")} for i, inst in manifest.instruments.items()
+        }
+        doc = render_markdown(
+            topic_map,
+            {i: inst.short.en for i, inst in manifest.instruments.items()},
+            lambda pid: label(pid, "en", shorts, templates),
+        )
+        _write(args.doc, (doc + "\n").encode("utf-8"))
+        print(f"wrote {args.doc}")
+    if not args.check and not args.doc:
+        for topic in sorted(topic_map.topics.values(), key=lambda t: t.id):
+            print(f"{topic.id:36} {len(topic.instruments()):3} instruments  {topic.title['en']}")
+    else:
+        print(
+            f"{len(topic_map)} topics, {sum(len(t.provisions) for t in topic_map.topics.values())} provisions: ok"
         )
     return 0

@@ -498,6 +498,37 @@ class Assistant:
                 turns.append(checked.text)
         return turns
 
+    def compare(self, topic_or_question: str, instruments: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201
+        """A comparison table (answer.topical.Comparison) of one topic across instruments.
+
+        `topic_or_question` is a topic id («direct-enforcement») or a question whose topic is recognised;
+        unknown topics and instruments raise InputError naming the nearest valid ids.
+        """
+        from assistant.answer.extractive import question_terms
+        from assistant.core.errors import InputError
+
+        topic = self.topic_map.get(topic_or_question.strip())
+        named: list[str] = []
+        if topic is None:
+            parsed = self.understand(topic_or_question, lang=lang)
+            found = self.topic_matcher.match(parsed.text, parsed.concepts)
+            if not found:
+                near = _nearest(topic_or_question, self.topic_map.topics)
+                raise InputError(
+                    f"no topic matches {topic_or_question!r}; use a topic id ({near}) or name the subject in other words"
+                )
+            topic = found[0].topic
+            named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
+            lang = parsed.language
+        elif lang == "auto":
+            lang = "en"
+        known = self.index.manifest.instruments
+        for inst in instruments:
+            if inst not in known:
+                raise InputError(f"unknown instrument {inst!r}; nearest valid ids: {_nearest(inst, known)}")
+        terms = question_terms(topic.title[lang], lang, {})
+        return self.topical.compare(topic, lang, list(instruments) or named, terms)
+
     def search(
         self, query: str, *, k: int = 5, lang: str = "auto", method: Method = "hybrid"
     ) -> list[SearchHit]:
@@ -526,6 +557,13 @@ class Assistant:
                 )
             )
         return out
+
+
+def _nearest(word: str, valid) -> str:  # noqa: ANN001 - a collection of ids
+    import difflib
+
+    near = difflib.get_close_matches(word, list(valid), n=4, cutoff=0.4) or sorted(valid)[:4]
+    return ", ".join(near)
 
 
 def _clock() -> float:

@@ -105,19 +105,27 @@ class TopicAnswerer:
     def name(self, instrument: str, lang: str) -> str:
         return self.names.get(instrument, {}).get(lang, instrument)
 
-    def compared(self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]]) -> ComparedProvision | None:
+    def compared(
+        self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]]
+    ) -> ComparedProvision | None:
         quote = self._quote(p.id, lang, terms)
         if quote is None:
             return None
         text = f"{quote.lead_in}\n… {quote.text}" if quote.lead_in else quote.text
-        return ComparedProvision(p.id, self.label_of(p.id, lang), p.says[lang], text, quote.provision.lang, p.weight)
+        return ComparedProvision(
+            p.id, self.label_of(p.id, lang), p.says[lang], text, quote.provision.lang, p.weight
+        )
 
     def _quote(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> Quote | None:
         p = self.store.get(pid, lang, fallback=("ru", "kk", "en"))
         return None if p is None else quote_of(self.store, p, terms)
 
     def compare(
-        self, topic: Topic, lang: str, instruments: Sequence[str] = (), terms: Mapping[str, set[str]] | None = None
+        self,
+        topic: Topic,
+        lang: str,
+        instruments: Sequence[str] = (),
+        terms: Mapping[str, set[str]] | None = None,
     ) -> Comparison:
         """One row per instrument (those named, else every mapped one and every `none`), in display order."""
         wanted = list(instruments) or [*topic.instruments(), *topic.none]
@@ -125,9 +133,17 @@ class TopicAnswerer:
         for inst in sorted(dict.fromkeys(wanted), key=lambda i: self.order.get(i, 10_000)):
             mapped = topic.for_instrument(inst)
             chosen = [p for p in mapped if p.weight == "main"][: self.max_per_instrument] or list(mapped[:1])
-            provisions = tuple(x for x in (self.compared(p, lang, terms or {}) for p in chosen) if x is not None)
+            provisions = tuple(
+                x for x in (self.compared(p, lang, terms or {}) for p in chosen) if x is not None
+            )
             rows.append(
-                ComparisonRow(inst, self.name(inst, lang), provisions, inst in topic.none, bool(mapped) or inst in topic.none)
+                ComparisonRow(
+                    inst,
+                    self.name(inst, lang),
+                    provisions,
+                    inst in topic.none,
+                    bool(mapped) or inst in topic.none,
+                )
             )
         return Comparison(topic.id, topic.title[lang], lang, tuple(rows))
 
@@ -196,7 +212,9 @@ class TopicAnswerer:
                 lines.append(t.render("topic.none", instrument=name))
         if not chosen:
             # Only «no» answers: say so, and point to the instruments that do have such a provision.
-            others = [p for p in topic.provisions if p.weight == "main" and p.instrument not in instruments][:3]
+            others = [p for p in topic.provisions if p.weight == "main" and p.instrument not in instruments][
+                :3
+            ]
             if others:
                 labels = ", ".join(self.label_of(p.id, lang) for p in others)
                 lines.append(t.render("topic.see_also", provisions=labels))
@@ -236,14 +254,23 @@ class TopicAnswerer:
     # -- rendering ----------------------------------------------------------------------------------
 
     def _render(
-        self, lead: str, chosen: Sequence[TopicProvision], topic: Topic, lang: str, terms: Mapping[str, set[str]]
+        self,
+        lead: str,
+        chosen: Sequence[TopicProvision],
+        topic: Topic,
+        lang: str,
+        terms: Mapping[str, set[str]],
     ) -> TopicAnswer:
         t = self.templates[lang]
         shown = [x for x in (self.compared(p, lang, terms) for p in chosen) if x is not None]
         parts = [lead]
         if shown:
-            parts.append("\n".join(t.render("topic.summary_line", provision=p.label, says=p.says) for p in shown))
-            parts.append(f"**{t.get('topic.quotes')}**\n\n" + self._quote_blocks(shown[: self.max_quotes], lang))
+            parts.append(
+                "\n".join(t.render("topic.summary_line", provision=p.label, says=p.says) for p in shown)
+            )
+            parts.append(
+                f"**{t.get('topic.quotes')}**\n\n" + self._quote_blocks(shown[: self.max_quotes], lang)
+            )
             parts.append("_" + t.get("topic.summary_note") + "_")
         return TopicAnswer("\n\n".join(parts), tuple(self._citation(p, topic) for p in shown))
 
@@ -251,7 +278,9 @@ class TopicAnswerer:
         t = self.templates[lang]
         blocks = []
         for p in shown:
-            body = "\n".join(f"> {line}" if line.strip() else ">" for line in shorten(p.quote, MAX_QUOTE_CHARS).split("\n"))
+            body = "\n".join(
+                f"> {line}" if line.strip() else ">" for line in shorten(p.quote, MAX_QUOTE_CHARS).split("\n")
+            )
             block = body + f"\n>\n> — **{p.label}**"
             if p.quote_lang != lang:
                 block += "  \n> " + t.render(

@@ -12,6 +12,7 @@ summary, with the provision quoted verbatim beneath it.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 import unicodedata
@@ -22,7 +23,7 @@ from pathlib import Path
 from assistant.core.errors import TopicMapError
 from assistant.core.ids import ProvisionId, covers, instrument_of
 
-LANGS = ("kk", "ru", "en")  # TODO(langlayer): core.langs
+LANGS = ("kk", "ru", "en")  # replaced by core.langs when the language layer lands
 WEIGHTS = ("main", "related")
 SIGNAL_KEYS = (*LANGS, "latin")
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -152,7 +153,9 @@ def _topic(path: Path, n: int, entry: object, manifest) -> Topic:  # noqa: ANN00
         if key in LANGS and not values:
             raise _fail(path, tid, f"signals.{key}", "needs at least one phrasing")
         signals[key] = tuple(v.strip() for v in values)
-    provisions = tuple(_provision(path, tid, i, p, manifest) for i, p in enumerate(entry.get("provisions", [])))
+    provisions = tuple(
+        _provision(path, tid, i, p, manifest) for i, p in enumerate(entry.get("provisions", []))
+    )
     none = tuple(entry.get("none", []))
     mapped = {p.instrument for p in provisions}
     for inst in none:
@@ -162,7 +165,9 @@ def _topic(path: Path, n: int, entry: object, manifest) -> Topic:  # noqa: ANN00
             if inst not in manifest.instruments:
                 raise _fail(path, tid, "none", f"unknown instrument {inst!r}")
             if not any(manifest.is_complete(inst, lang) for lang in LANGS):
-                raise _fail(path, tid, "none", f"{inst!r} has a partial text in the corpus: say nothing, not `none`")
+                raise _fail(
+                    path, tid, "none", f"{inst!r} has a partial text in the corpus: say nothing, not `none`"
+                )
     return Topic(
         id=tid,
         title=title,
@@ -188,11 +193,19 @@ def _provision(path: Path, tid: str, i: int, raw: object, manifest) -> TopicProv
     if weight not in WEIGHTS:
         raise _fail(path, tid, f"{field}.weight", f"{weight!r} is not one of {', '.join(WEIGHTS)}")
     support = raw.get("support", [])
-    if not isinstance(support, list) or not support or not all(isinstance(s, str) and s.strip() for s in support):
+    if (
+        not isinstance(support, list)
+        or not support
+        or not all(isinstance(s, str) and s.strip() for s in support)
+    ):
         raise _fail(path, tid, f"{field}.support", "needs one to three phrases from the provision's text")
     if any(len(s.split()) > MAX_SUPPORT_WORDS for s in support):
-        raise _fail(path, tid, f"{field}.support", f"a phrase of more than {MAX_SUPPORT_WORDS} words: cite less")
-    return TopicProvision(str(parsed), weight, _langs(path, tid, f"{field}.says", raw.get("says")), tuple(support))
+        raise _fail(
+            path, tid, f"{field}.support", f"a phrase of more than {MAX_SUPPORT_WORDS} words: cite less"
+        )
+    return TopicProvision(
+        str(parsed), weight, _langs(path, tid, f"{field}.says", raw.get("says")), tuple(support)
+    )
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -209,6 +222,25 @@ def fold_for_search(text: str) -> str:
     return " ".join(s.split())
 
 
+def texts_with_descendants(provisions: Iterable) -> tuple[Callable[[str], list[str]], set[str]]:  # noqa: ANN001
+    """(`texts(pid)`: every language version of a provision and its descendants, the set of ids) for `check_against`."""
+    by_id: dict[str, list[str]] = {}
+    for p in provisions:
+        by_id.setdefault(p.id, []).append(p.text)
+    ordered = sorted(by_id)
+
+    def texts(pid: str) -> list[str]:
+        out = list(by_id.get(pid, []))
+        start = bisect.bisect_left(ordered, pid + ".")
+        for k in ordered[start:]:
+            if not k.startswith(pid + "."):
+                break
+            out += by_id[k]
+        return out
+
+    return texts, set(by_id)
+
+
 def check_against(topic_map: TopicMap, texts: Callable[[str], Iterable[str]], ids: set[str]) -> list[str]:
     """Problems of the map against the corpus: ids that do not exist, supporting words not in the text.
 
@@ -223,7 +255,9 @@ def check_against(topic_map: TopicMap, texts: Callable[[str], Iterable[str]], id
             body = fold_for_search(" ".join(texts(p.id)))
             for phrase in p.support:
                 if fold_for_search(phrase) not in body:
-                    problems.append(f"{topic.source}: {topic.id}: {p.id}: supporting words not in its text: {phrase!r}")
+                    problems.append(
+                        f"{topic.source}: {topic.id}: {p.id}: supporting words not in its text: {phrase!r}"
+                    )
     return problems
 
 
@@ -252,13 +286,22 @@ def render_markdown(
     ]
     order = {iid: n for n, iid in enumerate(instruments)}
     for topic in sorted(topic_map.topics.values(), key=lambda t: t.id):
-        lines += [f"## {topic.title['en']} (`{topic.id}`)", "", f"kk: {topic.title['kk']} · ru: {topic.title['ru']}", ""]
+        lines += [
+            f"## {topic.title['en']} (`{topic.id}`)",
+            "",
+            f"kk: {topic.title['kk']} · ru: {topic.title['ru']}",
+            "",
+        ]
         lines += ["| instrument | provision | weight | summary |", "|---|---|---|---|"]
-        for p in sorted(topic.provisions, key=lambda p: (order.get(p.instrument, 999), topic.provisions.index(p))):
+        for p in sorted(
+            topic.provisions, key=lambda p: (order.get(p.instrument, 999), topic.provisions.index(p))
+        ):
             name = instruments.get(p.instrument, p.instrument)
             lines.append(f"| {name} | {label(p.id)} (`{p.id}`) | {p.weight} | {_cell(p.says['en'])} |")
         for inst in sorted(topic.none, key=lambda i: order.get(i, 999)):
-            lines.append(f"| {instruments.get(inst, inst)} | none | | no such provision in its complete text |")
+            lines.append(
+                f"| {instruments.get(inst, inst)} | none | | no such provision in its complete text |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -1,0 +1,1 @@
+"""Work products: answers, conversations and comparison tables written as Markdown, CSV, DOCX or PDF."""
