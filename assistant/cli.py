@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", default="eval-out")
     ev.add_argument("--mode", choices=["extractive", "llm"])
     ev.add_argument("--compare", action="store_true", help="also measure dense-only and BM25-only recall@5")
+    ev.add_argument("--split", choices=["tune", "test"], help="only the questions of this split (default: all)")
 
     serve = sub.add_parser("serve", help="start the web chat")
     serve.add_argument("--host")

@@ -319,6 +319,8 @@ class Scores:
     refusal_ok: bool
     language_ok: bool
     recall_at_5: bool | None  # None for questions expecting a refusal
+    # comparison questions: the share of `expect.instruments` the answer cites a provision of
+    instrument_share: float | None = None
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -336,6 +338,10 @@ def score(question: Question, answer: Answer, index_ids: Collection[str]) -> Sco
     answerable = not expect.refuse
     gold_all = (*expect.cite, *expect.also)
     cited_ok = sum(1 for cid in ids if matches_any(cid, gold_all)) if answerable else 0
+    share = None
+    if answerable and expect.instruments:
+        cited_instruments = {instrument_of(cid) for cid in ids}
+        share = sum(1 for i in expect.instruments if i in cited_instruments) / len(expect.instruments)
     facts_ok = None
     if answerable and expect.facts:
         facts_ok = all(re.search(f, answer.answer, re.IGNORECASE) for f in expect.facts)
@@ -349,6 +355,7 @@ def score(question: Question, answer: Answer, index_ids: Collection[str]) -> Sco
         refusal_ok=answer.refused == expect.refuse,
         language_ok=answer.language == question.lang,
         recall_at_5=recall_at_k(answer.retrieved, expect.cite) if answerable else None,
+        instrument_share=share,
     )
 
 
@@ -378,6 +385,7 @@ class Record:
             refusal_ok=s.refusal_ok,
             language_ok=s.language_ok,
             recall_at_5=s.recall_at_5,
+            instrument_share=s.instrument_share,
             failed=list(s.failed),
         )
         for method, hit in self.baselines.items():
@@ -410,6 +418,7 @@ def metrics(records: Sequence[Record]) -> dict[str, Any]:
     refusable = [r for r in records if r.question.expect.refuse]
     cited = sum(r.scores.cited for r in answerable)
     latencies = [r.latency_ms for r in records]
+    shares = [r.scores.instrument_share for r in records if r.scores.instrument_share is not None]
     return {
         "n": len(records),
         "n_answerable": len(answerable),
@@ -423,6 +432,7 @@ def metrics(records: Sequence[Record]) -> dict[str, Any]:
         "false_refusal_rate": _rate(r.answer.refused for r in answerable),
         "language_match": _rate(r.scores.language_ok for r in records),
         "retrieval_recall_at_5": _rate(r.scores.recall_at_5 for r in answerable),
+        "compare_instrument_share": round(sum(shares) / len(shares), 4) if shares else None,
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
         "failed": sum(1 for r in records if r.scores.failed),
@@ -470,6 +480,22 @@ def summarize(records: Sequence[Record], depth: int | None = None, **meta: Any) 
         lang: metrics([r for r in records if r.question.lang == lang]) for lang in LANGS
     }
     summary["by_instrument"] = by_instrument(records)
+    summary["by_kind"] = {
+        kind: metrics([r for r in records if r.question.kind == kind])
+        for kind in sorted({r.question.kind for r in records if r.question.kind})
+    }
+    splits = sorted({r.question.split for r in records if r.question.split})
+    if len(splits) > 1:
+        summary["by_split"] = {
+            split: {
+                **metrics(part),
+                "by_language": {
+                    lang: metrics([r for r in part if r.question.lang == lang]) for lang in LANGS
+                },
+            }
+            for split in splits
+            for part in [[r for r in records if r.question.split == split]]
+        }
     if any(r.baselines for r in records):
         summary["baselines"] = baselines(records, depth)
     summary["failed_ids"] = [r.question.id for r in records if r.scores.failed]
@@ -608,6 +634,13 @@ def run_cli(settings: Any, args: Any) -> int:
 
     path = Path(args.questions)
     questions = load_questions(path)  # before the model loads: a bad file fails in a second
+    split = getattr(args, "split", None)
+    if split:
+        questions = [q for q in questions if q.split == split]
+        if not questions:
+            raise InputError(
+                f"{path}: no question has split {split!r}; use tune or test, or leave --split out"
+            )
     out = Path(args.out)
     summary = run_evaluation(Assistant(settings), path, out, compare=args.compare, questions=questions)
     print(format_table(summary))
