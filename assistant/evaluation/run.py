@@ -34,8 +34,8 @@ from typing import Any
 
 from assistant.answer.extractive import Answer
 from assistant.core.errors import InputError, QuestionFileError
+from assistant.core.langs import LANGS
 
-LANGS = ("kk", "ru", "en")
 ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect"})
 EXPECT_KEYS = frozenset({"cite", "also", "facts", "refuse"})
 # "instrument", "instrument:article", "instrument:article.para", "instrument:article.para.sub"
