@@ -20,6 +20,7 @@ from assistant.answer.citations import label
 from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.core.errors import CorpusError
+from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import Settings
 from assistant.search.retrieve import Hit, Method, Request, retrieve
@@ -235,13 +236,13 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
-        from assistant.search.understand import guess_language
+        from assistant.text.detect import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
         prepared = self.prepare(question, history, lang)
         if isinstance(prepared, Rejection):
-            guess = lang if lang in ("kk", "ru", "en") else guess_language(question, "ru")
+            guess = lang if lang in LANGS else guess_language(question, FALLBACK_LANG)
             return self._refuse(
                 question, guess, prepared.reason, started, limit=self.settings.max_question_chars
             )

@@ -24,8 +24,8 @@ from typing import Any
 from assistant.answer.citations import Citation
 from assistant.core.prompts import Templates
 from assistant.corpus.provisions import Provision
-from assistant.index.lexical import tokenize
 from assistant.search.retrieve import Hit
+from assistant.text.tokenize import tokenize
 
 MAX_ARTICLES = 3
 MAX_QUOTE_CHARS = 700

@@ -19,7 +19,6 @@ from assistant.core.errors import ConfigError
 from assistant.core.langs import LANGS, check_languages
 from assistant.corpus.provisions import ARTICLE_SECTIONS
 
-
 # key -> variables the template may use
 REQUIRED: dict[str, frozenset[str]] = {
     "labels.article": frozenset({"n"}),

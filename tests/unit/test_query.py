@@ -11,7 +11,6 @@ import pytest
 from assistant.search.understand import (
     ArticleRef,
     aliases_from_manifest,
-    detect_language,
     expand,
     find_concepts,
     glossary,
@@ -19,6 +18,7 @@ from assistant.search.understand import (
     parse_references,
     understand,
 )
+from assistant.text.detect import detect_language
 
 MANIFEST = Path(__file__).resolve().parents[2] / "corpus" / "sources.toml"
 
