@@ -164,7 +164,7 @@ class Assistant:
     @cached_property
     def short_names(self) -> dict[str, dict[str, str]]:
         return {
-            iid: {lang: inst.short[lang] for lang in ("kk", "ru", "en")}
+            iid: {lang: inst.short[lang] for lang in LANGS}
             for iid, inst in self.index.manifest.instruments.items()
         }
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.answer.citations import Citation
+from assistant.core.langs import LANGS
 from assistant.core.prompts import Templates
 from assistant.corpus.provisions import Provision
 from assistant.search.retrieve import Hit
@@ -202,7 +203,7 @@ def choose_commentary(
     for rank, h in enumerate(hits):
         if h.instrument != "article":
             continue
-        p = store.get(h.provision_id, lang, fallback=("kk", "ru", "en"))
+        p = store.get(h.provision_id, lang, fallback=LANGS)
         if p is None:
             continue
         score = _overlap(p.text, p.lang, terms) - 0.1 * rank

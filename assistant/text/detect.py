@@ -15,13 +15,12 @@ import re
 import unicodedata
 
 from assistant.core.langs import FALLBACK_LANG, LANGS, Lang
-from assistant.text.normalize import CYRILLIC, KAZAKH_FOLD, KAZAKH_LETTERS, fold
+from assistant.text.normalize import CYRILLIC, KAZAKH_FOLD_TABLE, KAZAKH_LETTERS, fold
 
 __all__ = ["detect_language", "guess_language", "language_scores"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LAT = re.compile(r"[a-z]")
-_KK_FOLD = str.maketrans(KAZAKH_FOLD)
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -87,7 +86,7 @@ def language_scores(text: str) -> dict[str, float]:
             if not word or word.isdigit() or not any(c.isalpha() for c in word):
                 continue
             if CYRILLIC.search(word):
-                folded = word.translate(_KK_FOLD)
+                folded = word.translate(KAZAKH_FOLD_TABLE)
                 if KAZAKH_LETTERS.intersection(word):
                     scores["kk"] += 3.0
                 elif folded in _KK_WORDS or (len(folded) > 5 and _KK_SUFFIX.search(folded)):

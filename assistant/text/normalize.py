@@ -23,6 +23,7 @@ import unicodedata
 __all__ = [
     "ITEM_LETTERS",
     "KAZAKH_FOLD",
+    "KAZAKH_FOLD_TABLE",
     "KAZAKH_LETTERS",
     "LOOKALIKES",
     "LOWER_LOOKALIKES",
@@ -56,7 +57,7 @@ KAZAKH_FOLD: dict[str, str] = {
     "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и", "ё": "е",
     "й": "и",
 }  # fmt: skip
-_KAZAKH_FOLD_TABLE = str.maketrans(KAZAKH_FOLD)
+KAZAKH_FOLD_TABLE = str.maketrans(KAZAKH_FOLD)
 KAZAKH_LETTERS = frozenset("әғқңөұүһі")  # letters only Kazakh uses (of kk/ru/en)
 
 CYRILLIC = re.compile(r"[\u0400-\u052f]")
@@ -76,7 +77,7 @@ _MATCH_WORD = re.compile(r"[^\W_]+")
 
 
 def _fold_word(word: str) -> str:
-    w = fold_lookalikes(word.lower()).translate(_KAZAKH_FOLD_TABLE)
+    w = fold_lookalikes(word.lower()).translate(KAZAKH_FOLD_TABLE)
     if not w.isascii():
         w = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
         w = w.replace("ı", "i").replace("ß", "ss")
