@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from assistant import __version__
 from assistant.core.errors import AssistantError, InputError
+from assistant.core.langs import LANGS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,14 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="show the top provisions for a query")
     search.add_argument("query")
     search.add_argument("--k", type=int, default=5)
-    search.add_argument("--lang", default="auto", choices=["auto", "kk", "ru", "en"])
+    search.add_argument("--lang", default="auto", choices=["auto", *LANGS])
     search.add_argument("--method", default="hybrid", choices=["hybrid", "dense", "bm25"])
     search.add_argument("--json", action="store_true")
 
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION")
-    ask.add_argument("--lang", default="auto", choices=["auto", "kk", "ru", "en"])
+    ask.add_argument("--lang", default="auto", choices=["auto", *LANGS])
     ask.add_argument("--mode", choices=["extractive", "llm"])
     ask.add_argument("--json", action="store_true")
 
@@ -241,12 +242,11 @@ def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         print(report.summary())
         meta = read_meta(settings)
     if args.stats:
-        langs = ("kk", "ru", "en")
-        print(f"{'instrument':22}" + "".join(f"{lang:>7}" for lang in langs) + f"{'total':>8}")
+        print(f"{'instrument':22}" + "".join(f"{lang:>7}" for lang in LANGS) + f"{'total':>8}")
         for inst in sorted(meta.counts):
             row = meta.counts[inst]
             print(
-                f"{inst:22}" + "".join(f"{row.get(lang, 0):>7}" for lang in langs) + f"{sum(row.values()):>8}"
+                f"{inst:22}" + "".join(f"{row.get(lang, 0):>7}" for lang in LANGS) + f"{sum(row.values()):>8}"
             )
         print(
             f"{meta.provisions} provisions, {meta.units} retrieval units; model {meta.model_id}; built {meta.created}"

@@ -22,6 +22,7 @@ from assistant.answer.extractive import refusal as refusal_answer
 from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
 from assistant.core.ids import RESEARCH_ARTICLE
+from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import RankingConfig, Settings
 from assistant.search.retrieve import Hit, Method, Request, retrieve
@@ -171,7 +172,7 @@ class Assistant:
     @cached_property
     def short_names(self) -> dict[str, dict[str, str]]:
         return {
-            iid: {lang: inst.short[lang] for lang in ("kk", "ru", "en")}
+            iid: {lang: inst.short[lang] for lang in LANGS}
             for iid, inst in self.index.manifest.instruments.items()
         }
 
@@ -302,13 +303,13 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), lang: str = "auto") -> Answer:
         """Answer with verified citations, or refuse plainly; never raises for a user's input."""
-        from assistant.search.understand import guess_language
+        from assistant.text.detect import guess_language
 
         started = _clock()
         timings: dict[str, float] = {}
         prepared = self.prepare(question, history, lang)
         if isinstance(prepared, Rejection):
-            guess = lang if lang in ("kk", "ru", "en") else guess_language(question, "ru")
+            guess = lang if lang in LANGS else guess_language(question, FALLBACK_LANG)
             return self._refuse(
                 question, guess, prepared.reason, started, limit=self.settings.max_question_chars
             )

@@ -19,7 +19,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.index.lexical import _STOPWORDS, _TOKEN_RE, normalize, stem_kk
+from assistant.text.normalize import normalize
+from assistant.text.stem import stem_kk
+from assistant.text.tokenize import STOPWORDS as _STOPWORDS
+from assistant.text.tokenize import TOKEN_RE as _TOKEN_RE
 
 # Word families whose forms must meet (inflected and derived forms of one lexeme as a reader of a
 # treaty would search for it). Written for this benchmark.

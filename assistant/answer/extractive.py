@@ -23,10 +23,11 @@ from typing import Any
 
 from assistant.answer.citations import Citation
 from assistant.core.ids import ProvisionId, is_research_article
+from assistant.core.langs import LANGS
 from assistant.core.prompts import Templates
 from assistant.corpus.provisions import Provision
-from assistant.index.lexical import tokenize
 from assistant.search.retrieve import Hit
+from assistant.text.tokenize import tokenize
 
 MAX_QUOTE_CHARS = 700
 
@@ -212,7 +213,7 @@ def choose_commentary(
     for rank, h in enumerate(hits):
         if not is_research_article(h.instrument):
             continue
-        p = store.get(h.provision_id, lang, fallback=("kk", "ru", "en"))
+        p = store.get(h.provision_id, lang, fallback=LANGS)
         if p is None:
             continue
         score = _overlap(p.text, p.lang, terms) - 0.1 * rank

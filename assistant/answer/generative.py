@@ -413,7 +413,7 @@ def _cyrillic_latin(text: str) -> tuple[int, int]:
 
 def wrong_language(text: str, lang: str) -> bool:
     """Whether a generated answer is plainly not in `lang` (an unclear case is given the benefit)."""
-    from assistant.search.understand import detect_language
+    from assistant.text.detect import detect_language
 
     cyr, lat = _cyrillic_latin(text)
     if cyr + lat < 12:

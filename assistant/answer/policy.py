@@ -17,8 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from assistant.core.errors import ConfigError
-
-LANGS = ("kk", "ru", "en")
+from assistant.core.langs import LANGS
 
 
 @dataclass(frozen=True)

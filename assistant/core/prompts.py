@@ -1,7 +1,7 @@
 """Prompt and answer-template files: `prompts/<lang>.toml`, one per language.
 
-Takes: the prompts folder. Gives: `Templates` for kk/ru/en, each a flat mapping of dotted keys
-(`labels.article`, `answer.lead_one`, ...) to `str.format` templates. Every key the code uses is
+Takes: the prompts folder. Gives: `Templates` for each language of `core.langs.LANGS`, each a flat
+mapping of dotted keys (`labels.article`, `answer.lead_one`, ...) to `str.format` templates. Every key the code uses is
 declared in `REQUIRED` with the named variables it may use; loading fails with a one-line error naming
 the file, key and problem when a key is missing or a template uses a variable that is not offered, so a
 typo in a translation is caught at start-up, not in front of a user.
@@ -16,9 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.core.errors import ConfigError
+from assistant.core.langs import LANGS, check_languages
 from assistant.corpus.provisions import ARTICLE_SECTIONS
-
-LANGS = ("kk", "ru", "en")
 
 # key -> variables the template may use
 REQUIRED: dict[str, frozenset[str]] = {
@@ -71,9 +70,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "refusal.timeout": frozenset(),
     "refusal.error": frozenset(),
     "coverage": frozenset(),
-    "language_names.kk": frozenset(),
-    "language_names.ru": frozenset(),
-    "language_names.en": frozenset(),
+    **{f"language_names.{lang}": frozenset() for lang in LANGS},
     **{f"sections.{name}": frozenset() for name in ARTICLE_SECTIONS},
     "llm.system": frozenset({"language"}),
     "llm.user": frozenset({"question", "provisions"}),
@@ -82,9 +79,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "ui.subtitle": frozenset(),
     "ui.language": frozenset(),
     "ui.auto": frozenset(),
-    "ui.lang_kk": frozenset(),
-    "ui.lang_ru": frozenset(),
-    "ui.lang_en": frozenset(),
+    **{f"ui.lang_{lang}": frozenset() for lang in LANGS},
     "ui.chat": frozenset(),
     "ui.chat_placeholder": frozenset(),
     "ui.question": frozenset(),
@@ -179,7 +174,11 @@ def load_templates(folder: Path, lang: str, required: dict[str, frozenset[str]] 
 
 @lru_cache(maxsize=8)
 def _cached(folder: str) -> dict[str, Templates]:
-    return {lang: load_templates(Path(folder), lang) for lang in LANGS}
+    templates = {lang: load_templates(Path(folder), lang) for lang in LANGS}
+    problems = check_languages(Path(folder))  # e.g. a new prompts file without its stemmer entry
+    if problems:
+        raise ConfigError(f"{folder}: {problems[0]}; see assistant/core/langs.py for adding a language")
+    return templates
 
 
 def all_templates(folder: Path) -> dict[str, Templates]:

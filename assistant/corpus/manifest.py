@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.core.errors import ChecksumError, CorpusError, DocumentError, ManifestError, SourceMissingError
 from assistant.core.files import write_atomic
+from assistant.core.langs import LANGS
 
 if TYPE_CHECKING:
     from assistant.core.settings import Settings
 
 __all__ = [
     "KINDS",
-    "LANGS",
     "Adoption",
     "FetchReport",
     "Instrument",
@@ -51,8 +51,6 @@ __all__ = [
     "verify",
 ]
 
-Lang = Literal["kk", "ru", "en"]
-LANGS: tuple[str, ...] = ("kk", "ru", "en")
 KINDS: tuple[str, ...] = ("multilateral", "regional", "bilateral", "general", "article")
 KZ_STATUSES: tuple[str, ...] = ("ratified", "acceded", "signed", "not-stated", "not-applicable")
 SOURCES_NOTE = "SOURCES.md"  # provenance notes beside the raw texts, not a corpus document

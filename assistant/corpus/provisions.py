@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from assistant.core.errors import DocumentError
 from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, make_id
+from assistant.text.normalize import ITEM_LETTERS, LOOKALIKES
 
 LEVELS = ("article", "paragraph", "sub")
 
@@ -109,42 +110,20 @@ _SUB = re.compile(r"^\(?([a-zа-яіһә])(?:\)|/(?=\s)|\.(?=\s+(?![A-ZА-ЯЁӘ
 _ROMAN = re.compile(r"^\(?([ivxіх]{1,4})(?:\)|\.(?=\s))\s*(.*)$", re.I)
 _ROMANS = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"}
 
-# Visually identical Cyrillic letters used in place of Latin item letters.
-_LOOKALIKE = {
-    "а": "a",
-    "в": "b",
-    "с": "c",
-    "е": "e",
-    "о": "o",
-    "р": "p",
-    "х": "x",
-    "і": "i",
-    "к": "k",
-    "һ": "h",
-    "т": "t",
-    "у": "y",
-    "м": "m",
-    "н": "h",
-}
+# Visually identical Cyrillic letters used in place of Latin item letters (а→a, в→b, н→h, ...): the
+# item-marker view of the one look-alike table, `text.normalize.ITEM_LETTERS`.
+_LOOKALIKE = ITEM_LETTERS
 # Russian alphabet order used for item lists («а) б) в) г)»): map by position.
 _RU_ORDER = "абвгдежзиклмнопрстуфхцчшщэюя"
 # Kazakh alphabet order («а) ә) б) в)»), used when a list has «ә)».
 _KK_ORDER = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 _ROMAN_LATIN = str.maketrans({"і": "i", "х": "x"})
-_LATIN_TO_CYR = {
-    "a": "а",
-    "c": "с",
-    "e": "е",
-    "o": "о",
-    "p": "р",
-    "x": "х",
-    "i": "і",
-    "k": "к",
-    "y": "у",
-    "m": "м",
-    "t": "т",
-}
+# Latin markers that may be a Cyrillic letter typed in Latin (so a Latin «e)» in a Russian-ordered list
+# can be its sixth item, «е»):
+# the look-alike table lowercased, except «b» and «h», which as item markers are always Latin letters
+# (read as в and н they would pass for the third and the thirteenth Russian item).
+_LATIN_TO_CYR = {lat.lower(): cyr.lower() for lat, cyr in LOOKALIKES.items() if lat.lower() not in "bh"}
 
 
 def _letter_candidates(marker: str) -> list[str]:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from assistant.core.errors import TopicMapError
 from assistant.core.ids import ProvisionId, covers, instrument_of
+from assistant.core.langs import LANGS
 
-LANGS = ("kk", "ru", "en")  # replaced by core.langs when the language layer lands
 WEIGHTS = ("main", "related")
 SIGNAL_KEYS = (*LANGS, "latin")
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")

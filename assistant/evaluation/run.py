@@ -35,8 +35,8 @@ from typing import Any
 from assistant.answer.extractive import Answer
 from assistant.core.errors import InputError, QuestionFileError
 from assistant.core.ids import article_of, covers, instrument_of
+from assistant.core.langs import LANGS
 
-LANGS = ("kk", "ru", "en")
 ENTRY_KEYS = frozenset({"id", "lang", "question", "history", "expect", "kind", "split"})
 EXPECT_KEYS = frozenset({"cite", "also", "facts", "refuse", "instruments"})
 # Optional labels (tests/questions.yaml sets both on every entry): the question's type, and the half of a

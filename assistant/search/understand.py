@@ -26,28 +26,26 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from assistant.core.ids import make_id
+from assistant.core.langs import LANGS, Lang
+from assistant.text.detect import detect_language, language_scores
 from assistant.text.guard import looks_like_injection
-
-Lang = Literal["kk", "ru", "en"]
-LANGS: tuple[Lang, ...] = ("kk", "ru", "en")
+from assistant.text.normalize import LOWER_LOOKALIKES
+from assistant.text.tokenize import WORD, match_tokens, phrase_stems, stem_matches
 
 __all__ = [
-    "LANGS",
     "ArticleRef",
     "Concept",
     "ParsedQuery",
     "References",
     "aliases_from_manifest",
-    "detect_language",
     "expand",
     "find_concepts",
     "glossary",
@@ -55,116 +53,6 @@ __all__ = [
     "parse_references",
     "understand",
 ]
-
-
-# ------------------------------------------------------------------------------------ normalising
-
-# Kazakh letters folded to their nearest Russian letter: users often type Kazakh without its own
-# letters («кандай», «сотынын»), so matching happens on the folded form of both sides.
-_KK_FOLD = str.maketrans(
-    {
-        "ә": "а",
-        "ғ": "г",
-        "қ": "к",
-        "ң": "н",
-        "ө": "о",
-        "ұ": "у",
-        "ү": "у",
-        "һ": "х",
-        "і": "и",
-        "ё": "е",
-        "й": "и",
-    }
-)
-# Latin letters that pass for Cyrillic inside a Cyrillic word («запpoce», «Cтатья» in the sources).
-_LAT_TO_CYR = str.maketrans(
-    {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к", "i": "і", "h": "һ"}
-)
-
-
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-_CYR = re.compile(r"[\u0400-\u052f]")
-_LAT = re.compile(r"[a-z]")
-
-# Case endings written after a hyphen or apostrophe («БҰҰ-ның», «АҚШ-пен», "UN's"), in folded form.
-_HYPHEN_SUFFIXES = _wordset(
-    "нын нин дын дин тын тин га ге ка ке на не а е да де та те нда нде дан ден тан тен нан нен ны ни ды ди "
-    "ты ти н ын ин мен бен пен ы и сы си ша ше дагы деги тагы теги ндагы ндеги ка ке лар лер дар дер тар "
-    "тер s ов ом ой"
-)
-# Endings a short stem («сот», «оон») may take and still be the same word («сотынын», «ООН-а»).
-_SHORT_SUFFIXES = _wordset(
-    "а ы и у е о я ю ь ом ем ой ей ов ев ам ям ах ях ами ями н ын ин нын нин дын дин тын тин ынын инин "
-    "ына ине на не га ге ка ке да де та те нда нде ында инде дан ден тан тен нан нен ынан инен ны ни ды ди "
-    "ты ти ын ин мен бен пен ымен имен лар лер дар дер тар тер ларды лерди тары тери дары дери лары лери "
-    "сы си сын син сына сине сынын синин сында синде с es"
-)
-# Inflectional endings stripped from glossary terms and aliases to get the stem that a question's word
-# must start with. Folded forms (й→и), longest first; a stem keeps at least four letters.
-_ENDINGS = tuple(
-    sorted(
-        _wordset(
-            "иями ями ами ией иям иях ого его ому ему ыми ими "
-            "сынын синин сынан синен сында синде сына сине сын син сы си "
-            "нын нин дын дин тын тин лар лер дар дер тар тер дан ден тан тен нан нен "
-            "ая яя ои еи ую юю ое ее ые ие ых их ыи ии ия ию ье ья ом ем ам ям ах ях ов ев "
-            "а я ы и у ю е о ь "
-            "ations ation ings ing ions ion ies es ed s y e"
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-_MIN_STEM = 4
-
-
-def _fold_word(word: str) -> str:
-    w = word.lower()
-    if _CYR.search(w) and _LAT.search(w):
-        w = w.translate(_LAT_TO_CYR)
-    w = w.translate(_KK_FOLD)
-    if not w.isascii():
-        w = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
-        w = w.replace("ı", "i").replace("ß", "ss")
-    return w
-
-
-def _tokens(text: str) -> list[tuple[str, int]]:
-    """Folded word tokens with their character offsets; hyphen/apostrophe case endings dropped."""
-    out: list[tuple[str, int]] = []
-    for m in _WORD.finditer(text):
-        parts = re.split(r"[-'’]", m.group())
-        pos = m.start()
-        for i, part in enumerate(parts):
-            folded = _fold_word(part)
-            if not (i and folded in _HYPHEN_SUFFIXES):
-                out.append((folded, pos))
-            pos += len(part) + 1
-    return out
-
-
-def _stem(token: str) -> str:
-    if len(token) <= _MIN_STEM or token.isdigit():
-        return token
-    for ending in _ENDINGS:
-        if token.endswith(ending) and len(token) - len(ending) >= _MIN_STEM:
-            return token[: -len(ending)]
-    return token
-
-
-def _matches(stem: str, token: str) -> bool:
-    if len(stem) < _MIN_STEM:
-        return token == stem or (token.startswith(stem) and token[len(stem) :] in _SHORT_SUFFIXES)
-    return token.startswith(stem)
-
-
-@lru_cache(maxsize=4096)
-def _phrase_stems(phrase: str) -> tuple[str, ...]:
-    return tuple(_stem(t) for t, _ in _tokens(phrase))
 
 
 class _PhraseIndex:
@@ -179,7 +67,7 @@ class _PhraseIndex:
         self._by_key: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         seen: set[tuple[tuple[str, ...], str]] = set()
         for label, phrase in entries:
-            stems = _phrase_stems(phrase)
+            stems = phrase_stems(phrase)
             if not stems or (stems, label) in seen:
                 continue
             seen.add((stems, label))
@@ -192,7 +80,7 @@ class _PhraseIndex:
         for i, tok in enumerate(tokens):
             for k in {tok[:1], tok[:2], tok[:3]}:
                 for stems, label in self._by_key.get(k, ()):
-                    if not _matches(stems[0], tok):
+                    if not stem_matches(stems[0], tok):
                         continue
                     end = self._extend(tokens, i + 1, stems[1:], n)
                     if end is not None:
@@ -202,7 +90,7 @@ class _PhraseIndex:
     def _extend(self, tokens: Sequence[str], pos: int, rest: Sequence[str], n: int) -> int | None:
         for stem in rest:
             for j in range(pos, min(pos + self.gap + 1, n)):
-                if _matches(stem, tokens[j]):
+                if stem_matches(stem, tokens[j]):
                     pos = j + 1
                     break
             else:
@@ -221,130 +109,13 @@ def _longest_first(found: list[tuple[int, int, str]]) -> list[tuple[int, int, st
     return sorted(chosen)
 
 
-# ------------------------------------------------------------------------------------ language
-
-_KK_LETTERS = frozenset("әғқңөұүһі")
-_RU_ONLY_LETTERS = frozenset("ёъщэ")
-# Kazakh words that carry no Kazakh-only letter, as users type them (folded: ә→а, қ→к, і→и, ...).
-_KK_WORDS = _wordset(
-    """
-    туралы бойынша жане бап бабы бабын бабына бабында бабынын баптар баптын бапта бапка баптан шарт шарты
-    шартка шартта шарттын шарттар ше ал кандаи каи кашан калаи неге неше кимге мен пен бен кайсы осы бул
-    онда сонда оларды олар оны онын деген болады бола ма ме ба бе па пе бар жок ушин керек мумкин
-    береди мемлекет мемлекеттер сот соты сотынын тараптар тарап конвенциясы конвенциясынын
-    конвенциясында конвенциясына конвенциясын конвенцияда конвенцияга конвенцияны тармак тармагы
-    тармакшасы таркилеу жылыстату сурау салу комек кайтару активтерди кылмыс кылмыстык
-    карсы арасындагы жасалган кайда кимнин
-    """
-)
-_KK_SUFFIX = re.compile(
-    r"(?:(?:лар|лер|дар|дер|тар|тер)(?:ды|ди|ы|и|дын|дин|га|ге|да|де|мен)?|(?:нын|нин|дын|дин|тын|тин)"
-    r"|иясы\w*|(?:ык|ик|лык|лик|дык|дик|тык|тик)(?:тар|тер|ты|ти|тын|ка|ке)|ынан|инен|ында|инде)$"
-)
-_RU_WORDS = _wordset(
-    """
-    и в во на по о об от для из к с со у за при без до не ли что как какой какая какое какие каков
-    какова каким какими какую каких чем где когда кто это этот эта эти этой этом этого который которая
-    которые которых а но или же ещё еще также только есть может можно нужно ли статья статьи статье
-    статью статей пункт пункта пункте конвенция конвенции конвенцией договор договора договоре
-    государство государства между против касается касаются предусматривает предусмотрено ст п ч там
-    """
-)
-_RU_SUFFIX = re.compile(
-    r"(?:ого|его|ому|ему|ыми|ими|ться|тся|ение|ения|ании|ание|ость|ости|ций|ция|ции|ются|ает)$"
-)
-_EN_WORDS = _wordset(
-    """
-    the a an of to in on for by with from and or is are was were be been does do did what which who whom
-    when where why how can could may must shall should will would there this that these those it its
-    article articles art paragraph convention treaty say says about under between against any all
-    """
-)
-# Kazakh typed in Latin letters (Kazakh Latin alphabet or ad-hoc transliteration).
-_KK_LATIN_WORDS = _wordset(
-    """
-    bap baby babynda babyna babynyn baptar tarmak tarmaq tarmagy tarmaqtyn tarmakshasy tarmaqshasy turaly
-    boiynsha boyynsha boyinsha boıynsha jane zhane qandai qandaı kandai qai kai qaisy kaisy qashan kashan
-    qalai kalai ushin memleket memlekettin sot sotynyn tarkileu tarkilew jylystatu zhylystatu qaitaru
-    kaitaru aktivterdi komek kómek suratu surau salu sharty shart konvensiya konventsiya konvensiyasy
-    konventsiyasy konvensiyasynyn konventsiyasynyn qylmys kylmys qylmystyq kylmystyk arasyndagy
-    bola ma ba pa pe kerek mumkin beredi
-    """
-)
-_KK_LATIN_LETTERS = frozenset("áǵńóúýı")  # letters of the Kazakh Latin alphabet English does not use
-
-
-def _language_scores(text: str) -> dict[str, float]:
-    scores = {"kk": 0.0, "ru": 0.0, "en": 0.0}
-    # NFKC: full-width and styled letters («ｉｇｎｏｒｅ», «𝐜𝐨𝐧𝐟𝐢𝐬𝐜𝐚𝐭𝐢𝐨𝐧») are the plain letters they look like
-    for m in _WORD.finditer(unicodedata.normalize("NFKC", text).lower()):
-        raw = m.group()
-        for word in re.split(r"[-'’]", raw):
-            if not word or word.isdigit() or not any(c.isalpha() for c in word):
-                continue
-            if _CYR.search(word):
-                folded = word.translate(_KK_FOLD)
-                if _KK_LETTERS.intersection(word):
-                    scores["kk"] += 3.0
-                elif folded in _KK_WORDS or (len(folded) > 5 and _KK_SUFFIX.search(folded)):
-                    scores["kk"] += 2.0
-                elif word in _RU_WORDS or _RU_ONLY_LETTERS.intersection(word):
-                    scores["ru"] += 2.0
-                elif len(word) > 4 and _RU_SUFFIX.search(word):
-                    scores["ru"] += 1.0
-                else:
-                    scores["ru"] += 0.5
-            elif word.isascii() or _LAT.search(_fold_word(word)):
-                folded = _fold_word(word)
-                if folded in _KK_LATIN_WORDS or _KK_LATIN_LETTERS.intersection(word):
-                    scores["kk"] += 2.5
-                elif word in _EN_WORDS:
-                    scores["en"] += 2.0
-                elif "q" in word and not re.search(r"qu", word):
-                    scores["kk"] += 1.0  # «q» without «u» is Kazakh Latin, not English
-                elif len(word) > 1:
-                    scores["en"] += 0.75
-    return scores
-
-
-def detect_language(text: str) -> Lang:
-    """kk, ru or en by weighted word evidence; with no evidence at all, "ru" (most corpus texts)."""
-    scores = _language_scores(text)
-    # an even score means Cyrillic words the tables do not know next to Kazakh ones: Kazakh typed
-    # with Russian letters is the likelier source
-    best = max(LANGS, key=lambda lang: (scores[lang], lang == "kk"))
-    return best if scores[best] > 0 else "ru"
-
-
-# Enough of a text to tell its language; detecting on megabytes would make refusing it the slowest request.
-_LANGUAGE_SAMPLE = 2000
-
-
-def guess_language(text: object, default: Lang) -> Lang:
-    """The language to word a refusal in: `detect_language` on the text's opening; never raises."""
-    sample = text[:_LANGUAGE_SAMPLE] if isinstance(text, str) else ""
-    try:
-        return detect_language(sample) if sample.strip() else default
-    except Exception:  # noqa: BLE001 - a refusal must not fail on the text it refuses
-        return default
-
-
 # ------------------------------------------------------------------------------------ references
 
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 _RU_ORDER = "абвгдежзиклмнопрстуфхцчшщэюя"
-_LOOKALIKE = {
-    "а": "a",
-    "с": "c",
-    "е": "e",
-    "о": "o",
-    "р": "p",
-    "х": "x",
-    "у": "y",
-    "к": "k",
-    "і": "i",
-    "һ": "h",
-}
+# Cyrillic letters that look like a lowercase Latin one (а→a, с→c, ... і→i, һ→h): the inverse of the
+# lowercase pairs of the one look-alike table. A user types lowercase, so «в» is not b here (see above).
+_LOOKALIKE = {cyr: lat for lat, cyr in LOWER_LOOKALIKES.items()}
 
 
 def normalise_sub(letter: str) -> str:
@@ -530,7 +301,7 @@ def _alias_key(aliases: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[s
 def _instrument_matches(text: str, aliases: Mapping[str, Sequence[str]]) -> list[tuple[int, str]]:
     if not aliases:
         return []
-    toks = _tokens(text)
+    toks = match_tokens(text)
     words = [t for t, _ in toks]
     matches = _longest_first(_alias_index(_alias_key(aliases)).find(words))
     return [(toks[start][1], label) for start, _end, label in matches]
@@ -617,11 +388,11 @@ def _concepts_in(words: Sequence[str], skip: Set[int] = frozenset()) -> tuple[st
 
 def find_concepts(text: str) -> tuple[str, ...]:
     """Glossary concept ids mentioned in the text, in order of first mention."""
-    return _concepts_in([t for t, _ in _tokens(text)])
+    return _concepts_in([t for t, _ in match_tokens(text)])
 
 
 def _contains(words: Sequence[str], term: str) -> bool:
-    return all(any(_matches(stem, w) for w in words) for stem in _phrase_stems(term))
+    return all(any(stem_matches(stem, w) for w in words) for stem in phrase_stems(term))
 
 
 def _expand(concepts: Sequence[str], words: Sequence[str], lang: str | None) -> dict[str, str]:
@@ -644,7 +415,7 @@ def expand(text: str, lang: str | None = None) -> dict[str, str]:
     With `lang` (the question's language), that language's entry leaves out terms the question already
     contains, so the expansion adds synonyms rather than repeating the question.
     """
-    words = [t for t, _ in _tokens(text)]
+    words = [t for t, _ in match_tokens(text)]
     return _expand(_concepts_in(words), words, lang)
 
 
@@ -681,7 +452,7 @@ def _is_followup(question: str, refs: References, concepts: Sequence[str]) -> bo
     if refs.articles or _FOLLOWUP_START.match(question) or _FOLLOWUP_WORDS.search(question):
         return True
     # «Тогда?», "Why?" lean on the previous turn; «Что такое конфискация?» is short but a topic of its own
-    return not concepts and len(_WORD.findall(question)) <= _SHORT_FOLLOWUP_WORDS
+    return not concepts and len(WORD.findall(question)) <= _SHORT_FOLLOWUP_WORDS
 
 
 def understand(
@@ -700,7 +471,7 @@ def understand(
     text = question.strip()
     aliases = aliases or {}
     if lang == "auto":
-        scores = _language_scores(text)
+        scores = language_scores(text)
         if max(scores.values()) < 2.0 and history:
             language = detect_language(history[-1])
         else:
@@ -710,11 +481,11 @@ def understand(
     else:
         from assistant.core.errors import InputError
 
-        raise InputError(f"unknown language {lang!r}; use one of auto, kk, ru, en")
+        raise InputError(f"unknown language {lang!r}; use one of auto, {', '.join(LANGS)}")
 
     refs = parse_references(text, aliases)
     # a concept word inside an instrument's name («Конвенция ООН против коррупции») is not a topic
-    words = [t for t, _ in _tokens(text)]
+    words = [t for t, _ in match_tokens(text)]
     in_names: set[int] = set()
     if aliases:
         for start, end, _label in _longest_first(_alias_index(_alias_key(aliases)).find(words)):
@@ -746,4 +517,4 @@ PhraseIndex = _PhraseIndex  # the glossary's phrase matcher, also used for the t
 
 def words_of(text: str) -> list[str]:
     """The folded word tokens of `text`, as the phrase matcher reads them."""
-    return [t for t, _ in _tokens(text)]
+    return [t for t, _ in match_tokens(text)]

@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.text.normalize import fold
+
 __all__ = ["CleanQuestion", "Rejection", "RejectReason", "check_question", "looks_like_injection"]
 
 RejectReason = Literal["empty", "too_long", "no_words", "unsupported_language"]
@@ -130,15 +132,9 @@ def check_question(text: str, *, max_chars: int) -> CleanQuestion | Rejection:
 
 # ------------------------------------------------------------------------------------ injection
 
-# Matching runs on a folded form: NFKC (full-width and styled letters), casefold, Kazakh letters
-# folded to Russian ones (қ→к, ұ→у, і→и, ...), Latin look-alikes inside Cyrillic words made Cyrillic.
-_KK_FOLD = str.maketrans(
-    {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и", "ё": "е"}
-)
-_LAT_TO_CYR = str.maketrans(
-    {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к", "i": "и"}
-)
-_MIXED_WORD = re.compile(r"\w*[а-яё]\w*", re.I)
+# Matching runs on the raw text and on its match form (`text.normalize.fold`, after NFKC for full-width
+# and styled letters): Latin look-alikes inside Cyrillic words made Cyrillic, Kazakh letters folded to
+# Russian ones (қ→к, ұ→у, і→и, й→и, ...), which is also how the query parser reads a question.
 
 _EN_QUALIFIER = r"(?:previous|prior|above|earlier|preceding|all|your|my|the\s+system|system|initial|original)"
 _EN_OBJECT = r"(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guardrails?|constraints?|restrictions?|context|programming|messages?)"
@@ -153,8 +149,9 @@ _KK_IMPERATIVE = (
     r"|назар\s+аударма(?:ныз|и|й)?|токтат(?:ыныз)?)(?!\w)"
 )
 
+# The match form has и where the raw text has й, so a pattern's «й» matches either («игнорируй»).
 _INJECTION = [
-    re.compile(p, re.I)
+    re.compile(p.replace("й", "[йи]"), re.I)
     for p in (
         # en: ignore / forget / override previous instructions or your rules
         rf"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|do\s+not\s+follow|don'?t\s+follow|stop\s+following)\b"
@@ -200,10 +197,7 @@ _INJECTION = [
 def _fold_for_injection(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES or c in "\n\t")
-    text = text.casefold()
-    text = _MIXED_WORD.sub(lambda m: m.group().translate(_LAT_TO_CYR), text)
-    text = text.translate(_KK_FOLD)
-    return _SPACES.sub(" ", text)
+    return _SPACES.sub(" ", fold(text.casefold()))
 
 
 def looks_like_injection(text: str) -> bool:

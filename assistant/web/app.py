@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.core.errors import ConfigError, InputError
+from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.settings import Settings, force_offline
 from assistant.web.feedback import FILENAME as FEEDBACK_FILE
 from assistant.web.feedback import append_event
@@ -47,9 +48,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LANG_CODES = ("auto", "kk", "ru", "en")
-UI_LANGS = ("kk", "ru", "en")
-DEFAULT_UI_LANG = "kk"
+LANG_CODES = ("auto", *LANGS)
+UI_LANGS = LANGS
+DEFAULT_UI_LANG = "kk"  # the interface's first language; refusals fall back to core.langs.FALLBACK_LANG
 MAX_COMMENT_CHARS = 2000
 
 # ------------------------------------------------------------------------------ inert rendering
@@ -245,7 +246,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 def language_choices(ui: Mapping[str, str]) -> list[tuple[str, str]]:
-    return [(ui["auto"], "auto"), (ui["lang_kk"], "kk"), (ui["lang_ru"], "ru"), (ui["lang_en"], "en")]
+    return [(ui["auto"], "auto"), *((ui[f"lang_{lang}"], lang) for lang in LANGS)]
 
 
 def version_choices(available: Iterable[str], ui: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -325,9 +326,9 @@ class Runner:
 
     def _refusal(self, question: str, lang: str, reason: str) -> Answer:
         from assistant.answer.extractive import refusal
-        from assistant.search.understand import guess_language
+        from assistant.text.detect import guess_language
 
-        shown = lang if lang in UI_LANGS else guess_language(question, DEFAULT_UI_LANG)
+        shown = lang if lang in UI_LANGS else guess_language(question, FALLBACK_LANG)
         return refusal(question, shown, reason, self.assistant.templates)
 
     def close(self) -> None:

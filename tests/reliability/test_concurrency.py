@@ -44,7 +44,7 @@ def test_stemming_is_thread_safe() -> None:
     """What two answer threads of the web app do at once, made to interleave often."""
     import snowballstemmer
 
-    from assistant.index import lexical
+    from assistant.text import stem as stemming
 
     words = [
         f"{stem}{end}"
@@ -55,7 +55,7 @@ def test_stemming_is_thread_safe() -> None:
     expected = {w: reference.stemWord(w) for w in words}
     wrong: list[tuple[str, str]] = []
     errors: list[str] = []
-    stem = lexical._stem.__wrapped__  # the uncached stemming that every tokenize() miss runs
+    stem = stemming.stem_word.__wrapped__  # the uncached stemming that every tokenize() miss runs
 
     def work() -> None:
         try:

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from assistant.core.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.index.lexical import BM25Index, detect_lang, normalize, stem_kk, tokenize
+from assistant.index.lexical import BM25Index
+from assistant.text.detect import detect_language as detect_lang
+from assistant.text.normalize import normalize
+from assistant.text.stem import stem_kk
+from assistant.text.tokenize import tokenize
 
 # ----------------------------------------------------------------------------- normalize
 

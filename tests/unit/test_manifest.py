@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core.errors import ManifestError
-from assistant.corpus.manifest import KINDS, LANGS, Manifest, load_manifest, unlisted_files
+from assistant.core.langs import LANGS
+from assistant.corpus.manifest import KINDS, Manifest, load_manifest, unlisted_files
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "corpus" / "sources.toml"
