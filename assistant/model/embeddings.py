@@ -12,7 +12,6 @@ Nothing is loaded at import time; torch and sentence-transformers are imported o
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,39 +23,17 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.core.errors import ModelError
 from assistant.core.settings import Settings, force_offline
+from assistant.model.identity import weight_files, weights_sha256
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from assistant.model.light import LightEncoder
+
 PREPARE_HINT = "run `assistant model prepare` (or `make setup`)"
-_WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model.bin", "pytorch_model-*.bin")
 
 
 # --------------------------------------------------------------------------- embeddings
-
-
-def _weight_files(folder: Path) -> list[Path]:
-    """Weights of a local SentenceTransformer folder: its root and the Transformer module's own path."""
-    roots = [folder]
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        for module in json.loads((folder / "modules.json").read_text(encoding="utf-8")):
-            if module.get("type", "").endswith("Transformer") and module.get("path"):
-                roots.append(folder / module["path"])
-    found: set[Path] = set()
-    for root in roots:
-        for pattern in _WEIGHT_PATTERNS:
-            found.update(p for p in root.glob(pattern) if p.is_file())
-    return sorted(found)
-
-
-def _sha256_files(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _load_quietly(folder: Path) -> SentenceTransformer:
@@ -79,6 +56,10 @@ class E5Embeddings(Embeddings):
     Uses the folder's "passage" prompt for documents and "query" prompt for queries when it defines
     them (e5 does), no prefix otherwise. Vectors are L2-normalised. Batches are length-sorted inside
     `SentenceTransformer.encode`, which returns them in the caller's order.
+
+    Queries go through `LightEncoder` (the same forward pass in numpy) when the folder has the shape it
+    computes, so a command that only asks never imports torch; `light=False` keeps them on
+    sentence-transformers.
     """
 
     def __init__(
@@ -88,12 +69,13 @@ class E5Embeddings(Embeddings):
         name: str | None = None,
         batch_size: int = 16,
         max_seq_length: int = 256,
+        light: bool = True,
     ) -> None:
         force_offline()
         self.folder = Path(folder)
         self.name = name or self.folder.name
         self.batch_size = batch_size
-        self._weights = _weight_files(self.folder)
+        self._weights = weight_files(self.folder)
         if not self._weights:
             raise ModelError(
                 f"embedding model folder {self.folder} has no weights (model.safetensors or pytorch_model.bin); "
@@ -102,6 +84,8 @@ class E5Embeddings(Embeddings):
         self._max_seq_length = max_seq_length
         self._loaded: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
+        self._light_wanted = light
+        self._light: LightEncoder | None = None
 
     @property
     def _model(self) -> SentenceTransformer:
@@ -118,9 +102,22 @@ class E5Embeddings(Embeddings):
                     self._loaded = model
         return self._loaded
 
+    @property
+    def light(self) -> LightEncoder | None:
+        """The numpy query encoder, or None when the folder is not a shape it computes (or light=False)."""
+        if self._light is None and self._light_wanted:
+            with self._load_lock:
+                if self._light_wanted and self._light is None:
+                    from assistant.model.light import LightEncoder
+
+                    self._light = LightEncoder.load(self.folder, self._max_seq_length)
+                    self._light_wanted = self._light is not None
+        return self._light
+
     def load(self) -> E5Embeddings:
-        """Load the model now (start-up of a server), surfacing a broken folder as ModelError."""
-        _ = self._model
+        """Load what queries need now (start-up of a server), surfacing a broken folder as ModelError."""
+        if self.light is None:
+            _ = self._model
         return self
 
     @property
@@ -151,7 +148,7 @@ class E5Embeddings(Embeddings):
     @cached_property
     def model_id(self) -> str:
         """Stable identity: folder name, hash of the weights and dimension; the index refuses others."""
-        return f"{self.name}@sha256:{_sha256_files(self._weights)[:16]}/dim{self.dimension}"
+        return f"{self.name}@sha256:{weights_sha256(self.folder, self._weights)[:16]}/dim{self.dimension}"
 
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> list[list[float]]:
         if not texts:
@@ -170,6 +167,9 @@ class E5Embeddings(Embeddings):
         return self._encode(texts, "passage")
 
     def embed_query(self, text: str) -> list[float]:
+        light = self.light
+        if light is not None:
+            return light.encode(text, "query")
         return self._encode([text], "query")[0]
 
     def count_tokens(self, text: str, kind: str = "passage") -> int:

