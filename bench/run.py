@@ -97,21 +97,6 @@ class _Precomputed:
         raise RuntimeError("the synthetic index never embeds documents")
 
 
-def _real_units(store, manifest, unit_rows):  # noqa: ANN001, ANN202
-    """The real index's dense units (in the order of its vectors) and lexical units, rebuilt from
-    its provisions with the index's own unit function; refuses an index older than the code."""
-    from assistant.index.store import _header_factory, retrieval_units
-
-    provisions = [p for pid in sorted(store.ids) for p in store.versions(pid).values()]
-    header = _header_factory(manifest)
-    by_id = {u.id: u for u in retrieval_units(provisions, header)}
-    lexical = retrieval_units(provisions, header, items=True)  # BM25 also indexes items
-    dense = [by_id.get(r["id"]) for r in unit_rows]
-    if any(u is None or u.metadata["hash"] != r["hash"] for u, r in zip(dense, unit_rows, strict=True)):
-        raise RuntimeError("index/current does not match the code's retrieval units; run `assistant index`")
-    return dense, lexical
-
-
 def _replicate(units, factor: int):  # noqa: ANN001, ANN202
     """`units` plus factor-1 copies under new instrument ids (`uncac` -> `uncac~3`), same texts."""
     from langchain_core.documents import Document
@@ -230,14 +215,17 @@ class Bench:
         if run.returncode != 0:
             return {"error": f"`assistant index` failed: {run.last_error}"}
         self.home, self.home_source = home, "cold_build"
-        current = (home / "index" / "current").resolve()
-        meta = json.loads((current / "meta.json").read_text(encoding="utf-8"))
+        from assistant.core.settings import load_settings
+        from assistant.index.store import index_path, read_meta
+
+        settings = load_settings(home=home)
+        meta = read_meta(settings)
         return {
             "wall_s": run.wall_s,
             "peak_rss_mb": run.peak_rss_mb,
-            "units": meta["units"],
-            "provisions": meta["provisions"],
-            "index_size_mb": dir_size_mb(current),
+            "units": meta.units,
+            "provisions": meta.provisions,
+            "index_size_mb": dir_size_mb(index_path(settings)),
             "summary": run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "",
         }
 
@@ -245,9 +233,14 @@ class Bench:
         if self.home is not None:
             return self.home
         # No cold build this run: re-index a copy of the repository's own index.
-        current = (ROOT / "index" / "current").resolve()
-        if not (current / "meta.json").exists():
-            raise RuntimeError("no index in index/current; run `make setup` first")
+        from assistant.core.errors import IndexMissingError
+        from assistant.core.settings import load_settings
+        from assistant.index.store import index_path
+
+        try:
+            current = index_path(load_settings(home=ROOT))
+        except IndexMissingError:
+            raise RuntimeError("no index in index/current; run `make setup` first") from None
         shutil.rmtree(self.tmp / "home", ignore_errors=True)  # left by a failed cold build
         self.home = make_bench_home(self.tmp / "home", index_from=current)
         self.home_source = f"copy of index/{current.name}"
@@ -367,19 +360,16 @@ class Bench:
 
     def scaling(self) -> dict[str, Any]:
         import numpy as np
-        from langchain_chroma import Chroma
 
         from assistant.index.lexical import BM25Index
-        from assistant.index.store import Index, IndexMeta, ProvisionStore, _write_chroma, chroma_client
+        from assistant.index.store import Index, chroma_client, chroma_store, write_chroma
 
         a = self.assistant
         settings = a.settings
-        current = a.index.path  # the generation the serving assistant opened
-        meta = IndexMeta.read(current / "meta.json")
-        unit_rows = json.loads((current / "units.json").read_text(encoding="utf-8"))
-        vectors = np.load(current / "vectors.npy", allow_pickle=False)
-        store = ProvisionStore.load(current / "provisions.jsonl")
-        base, lexical_base = _real_units(store, a.index.manifest, unit_rows)
+        real = a.index  # the generation the serving assistant opened
+        vectors = real.vectors()
+        # its dense units (in the order of its vectors) and lexical units, rebuilt by the index's own code
+        base, lexical_base = real.retrieval_units(), real.retrieval_units(items=True)
 
         # The real questions as retrieval requests, and their query vectors, computed once.
         from assistant.text.guard import Rejection
@@ -404,7 +394,7 @@ class Bench:
 
             client = chroma_client(settings, work / "chroma")
             start = time.perf_counter()
-            _write_chroma(client, "synthetic", units, vecs)
+            write_chroma(client, "synthetic", units, vecs)
             chroma_s = time.perf_counter() - start
             start = time.perf_counter()
             BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(
@@ -412,20 +402,15 @@ class Bench:
             )
             bm25_s = time.perf_counter() - start
             bm25 = BM25Index.load(work / "bm25")
-            vectorstore = Chroma(
-                client=client,
-                collection_name="synthetic",
-                embedding_function=stub,
-                create_collection_if_not_exists=False,
-            )
+            vectorstore = chroma_store(client, "synthetic", stub)
             index = Index(
-                meta=replace(meta, units=len(units), collection="synthetic"),
-                store=store,
+                meta=replace(real.meta, units=len(units), collection="synthetic"),
+                store=real.store,
                 bm25=bm25,
                 vectorstore=vectorstore,
                 units=[u.id for u in units],
                 path=work,
-                manifest=a.index.manifest,
+                manifest=real.manifest,
             )
             del units, lexical, vecs
             gc.collect()

@@ -371,6 +371,16 @@ def tokenize(text: str, lang: str, *, kk_expand: bool = True) -> list[str]:
     return out
 
 
+def words(text: str) -> list[str]:
+    """The words and numbers of an already normalised text, as `tokenize` splits it (no stemming)."""
+    return _TOKEN_RE.findall(text)
+
+
+def is_stopword(word: str, lang: str) -> bool:
+    """Whether `tokenize` drops `word` (normalised, lower case) as a function word of `lang`."""
+    return word in _STOPWORDS[lang]
+
+
 # --------------------------------------------------------------------------- BM25 index
 
 _META = "bm25.json"
