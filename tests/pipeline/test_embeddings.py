@@ -131,6 +131,29 @@ def test_vectors_are_normalised_floats_in_caller_order(model: emb.E5Embeddings) 
     assert model.embed_documents([]) == []
 
 
+def test_light_query_encoder_gives_the_sentence_transformers_vector(model: emb.E5Embeddings) -> None:
+    """Queries skip torch (model/light.py): the same forward pass in numpy, to float32 rounding."""
+    assert model.light is not None
+    texts = QUESTIONS + SENTENCES + ["", "  spaced\tout \u200b text\n", "ﬁnal ① ２０２４", SENTENCES[0] * 60]
+    light = np.asarray([model.light.encode(t, "query") for t in texts])
+    heavy = np.asarray(model._encode(texts, "query"))  # sentence-transformers, batched and padded
+    assert np.abs(light - heavy).max() < 1e-5
+    assert model.embed_query(texts[0]) == model.light.encode(texts[0], "query")
+
+
+def test_light_encoder_declines_other_shapes(folder: Path, tmp_path: Path) -> None:
+    from assistant.model.light import LightEncoder
+
+    other = tmp_path / "cls-pooling"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns("model.safetensors"))
+    os.symlink(folder / "model.safetensors", other / "model.safetensors")
+    pooling = json.loads((other / "1_Pooling" / "config.json").read_text())
+    pooling |= {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}
+    (other / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    assert LightEncoder.load(other, 256) is None
+    assert LightEncoder.load(folder, 256) is not None
+
+
 def test_query_and_passage_prompts_differ(model: emb.E5Embeddings) -> None:
     assert (
         _cosines([model.embed_query(SENTENCES[0])], np.asarray(model.embed_documents([SENTENCES[0]])))[0]
