@@ -12,6 +12,8 @@ Sections (see bench/README.md for what each figure means):
   answer        warm `Assistant.ask(q, history, lang="auto")` latency (extractive mode)
   memory        peak / current RSS of the serving process
   scaling       10x and 100x synthetic corpora from the real vectors: build and retrieval latency
+  cold_start    a new `python -m assistant ask "..."` and `--help` process each time: wall time, and
+                which heavy libraries `ask` imported (python -X importtime)
 
 Run: .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--check]
 """
@@ -26,6 +28,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,14 +55,19 @@ from _util import (  # noqa: E402
     timed_ms,
 )
 
-SECTIONS = ("cold_build", "noop_reindex", "search", "answer", "memory", "scaling")
+SECTIONS = ("cold_build", "noop_reindex", "cold_start", "search", "answer", "memory", "scaling")
 # The targets of the issues, for this 2-core machine.
 TARGETS = {
     "cold_build": ("wall_s", 240.0, "s"),
     "noop_reindex": ("cli_wall_s", 10.0, "s"),
     "search": ("p95_ms", 150.0, "ms"),
     "answer": ("p95_ms", 500.0, "ms"),
+    "cold_start": ("ask_median_s", 3.0, "s"),
 }
+COLD_QUESTION = "Что говорит статья 13 Страсбургской конвенции?"
+# Libraries `ask` must not import: the query is embedded without torch, and the web and chart stacks
+# belong to `serve` and `eval` only.
+HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "scipy", "gradio", "matplotlib")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 BUSY = 0.10  # others_cpu_share above which a section's figures are flagged as taken on a busy machine
 DEPTH = 50  # retrieval.Weights.depth: how deep each ranked list goes
@@ -208,6 +216,37 @@ class Bench:
         self.results[name] = out
 
     # -- sections -------------------------------------------------------------------------------
+
+    def cold_start(self) -> dict[str, Any]:
+        """New processes on the repository's own index, as `time python -m assistant ...` measures them."""
+        cmd = [sys.executable, "-m", "assistant"]  # this checkout's package (cwd first on sys.path)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+        env["ASSISTANT_HOME"] = str(ROOT)
+
+        def wall(args: list[str], *, flags: tuple[str, ...] = ()) -> tuple[float, str]:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [cmd[0], *flags, *cmd[1:], *args], cwd=ROOT, env=env, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"`assistant {' '.join(args)}` failed: {proc.stderr.strip()[-300:]}")
+            return time.perf_counter() - start, proc.stderr
+
+        ask = ["ask", COLD_QUESTION]
+        wall(ask)  # once to fill the page cache: a "cold" start is a new process, not a cold disk
+        rounds = 3 if self.opts.quick else 5
+        asks = [wall(ask)[0] for _ in range(rounds)]
+        helps = [wall(["--help"])[0] for _ in range(rounds)]
+        _, trace = wall(ask, flags=("-X", "importtime"))
+        imported = {line.rsplit("|", 1)[-1].strip() for line in trace.splitlines() if "|" in line}
+        return {
+            "ask_median_s": round(statistics.median(asks), 2),
+            "ask_runs_s": [round(x, 2) for x in asks],
+            "help_median_s": round(statistics.median(helps), 2),
+            "help_runs_s": [round(x, 2) for x in helps],
+            "heavy_imported_by_ask": sorted(m for m in HEAVY if m in imported),
+            "question": COLD_QUESTION,
+        }
 
     def cold_build(self) -> dict[str, Any]:
         home = make_bench_home(self.tmp / "home")
@@ -460,6 +499,8 @@ class Bench:
             self._run("cold_build", self.cold_build)
         if "noop_reindex" in want:
             self._run("noop_reindex", self.noop_cli)
+        if "cold_start" in want:
+            self._run("cold_start", self.cold_start)
         for name in ("search", "answer", "memory"):
             if name in want:
                 self._run(name, getattr(self, name))
@@ -554,6 +595,18 @@ def print_report(results: dict[str, dict[str, Any]], machine: dict[str, Any]) ->
                         "",
                     )
                 )
+        elif name == "cold_start":
+            rows.append((name, "`ask` new process, median", _fmt(r.get("ask_median_s"), " s"), status(name)))
+            rows.append(("", "`ask` runs", ", ".join(f"{x:.2f}" for x in r.get("ask_runs_s", [])), ""))
+            rows.append(("", "`--help` new process, median", _fmt(r.get("help_median_s"), " s"), "(< 0.5 s)"))
+            rows.append(
+                (
+                    "",
+                    "heavy libraries imported by `ask`",
+                    ", ".join(r.get("heavy_imported_by_ask", [])) or "none",
+                    "",
+                )
+            )
         elif name == "memory":
             rows.append((name, "start-up: model + index + warm-up", _fmt(r.get("startup_s"), " s"), ""))
             for key in ("after_warmup", "after_search", "after_answer"):
