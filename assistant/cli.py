@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
 
     if args.command == "model":
-        from assistant.model.embeddings import prepare_model
+        from assistant.model.prepare import prepare_model
 
         if args.action != "prepare":
             raise InputError("usage: assistant model prepare [--force]")

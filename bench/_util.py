@@ -166,9 +166,9 @@ def make_bench_home(home: Path, *, index_from: Path | None = None) -> Path:
     for shared in ("models", "prompts"):
         (home / shared).symlink_to(ROOT / shared)
     if index_from is not None:
-        (home / "index").mkdir()
-        shutil.copytree(index_from, home / "index" / index_from.name, symlinks=True)
-        (home / "index" / "current").symlink_to(index_from.name)
+        from assistant.index.store import copy_index
+
+        copy_index(index_from, home / "index")
     return home
 
 

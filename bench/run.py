@@ -12,6 +12,8 @@ Sections (see bench/README.md for what each figure means):
   answer        warm `Assistant.ask(q, history, lang="auto")` latency (extractive mode)
   memory        peak / current RSS of the serving process
   scaling       10x and 100x synthetic corpora from the real vectors: build and retrieval latency
+  cold_start    a new `python -m assistant ask "..."` and `--help` process each time: wall time, and
+                which heavy libraries `ask` imported (python -X importtime)
 
 Run: .venv/bin/python bench/run.py [--quick] [--only NAME[,NAME]] [--check]
 """
@@ -26,6 +28,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,14 +55,19 @@ from _util import (  # noqa: E402
     timed_ms,
 )
 
-SECTIONS = ("cold_build", "noop_reindex", "search", "answer", "memory", "scaling")
+SECTIONS = ("cold_build", "noop_reindex", "cold_start", "search", "answer", "memory", "scaling")
 # The targets of the issues, for this 2-core machine.
 TARGETS = {
     "cold_build": ("wall_s", 240.0, "s"),
     "noop_reindex": ("cli_wall_s", 10.0, "s"),
     "search": ("p95_ms", 150.0, "ms"),
     "answer": ("p95_ms", 500.0, "ms"),
+    "cold_start": ("ask_median_s", 3.0, "s"),
 }
+COLD_QUESTION = "Что говорит статья 13 Страсбургской конвенции?"
+# Libraries `ask` must not import: the query is embedded without torch, and the web and chart stacks
+# belong to `serve` and `eval` only.
+HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "scipy", "gradio", "matplotlib")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 BUSY = 0.10  # others_cpu_share above which a section's figures are flagged as taken on a busy machine
 DEPTH = 50  # retrieval.Weights.depth: how deep each ranked list goes
@@ -95,21 +103,6 @@ class _Precomputed:
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         raise RuntimeError("the synthetic index never embeds documents")
-
-
-def _real_units(store, manifest, unit_rows):  # noqa: ANN001, ANN202
-    """The real index's dense units (in the order of its vectors) and lexical units, rebuilt from
-    its provisions with the index's own unit function; refuses an index older than the code."""
-    from assistant.index.store import _header_factory, retrieval_units
-
-    provisions = [p for pid in sorted(store.ids) for p in store.versions(pid).values()]
-    header = _header_factory(manifest)
-    by_id = {u.id: u for u in retrieval_units(provisions, header)}
-    lexical = retrieval_units(provisions, header, items=True)  # BM25 also indexes items
-    dense = [by_id.get(r["id"]) for r in unit_rows]
-    if any(u is None or u.metadata["hash"] != r["hash"] for u, r in zip(dense, unit_rows, strict=True)):
-        raise RuntimeError("index/current does not match the code's retrieval units; run `assistant index`")
-    return dense, lexical
 
 
 def _replicate(units, factor: int):  # noqa: ANN001, ANN202
@@ -224,20 +217,54 @@ class Bench:
 
     # -- sections -------------------------------------------------------------------------------
 
+    def cold_start(self) -> dict[str, Any]:
+        """New processes on the repository's own index, as `time python -m assistant ...` measures them."""
+        cmd = [sys.executable, "-m", "assistant"]  # this checkout's package (cwd first on sys.path)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+        env["ASSISTANT_HOME"] = str(ROOT)
+
+        def wall(args: list[str], *, flags: tuple[str, ...] = ()) -> tuple[float, str]:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [cmd[0], *flags, *cmd[1:], *args], cwd=ROOT, env=env, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"`assistant {' '.join(args)}` failed: {proc.stderr.strip()[-300:]}")
+            return time.perf_counter() - start, proc.stderr
+
+        ask = ["ask", COLD_QUESTION]
+        wall(ask)  # once to fill the page cache: a "cold" start is a new process, not a cold disk
+        rounds = 3 if self.opts.quick else 5
+        asks = [wall(ask)[0] for _ in range(rounds)]
+        helps = [wall(["--help"])[0] for _ in range(rounds)]
+        _, trace = wall(ask, flags=("-X", "importtime"))
+        imported = {line.rsplit("|", 1)[-1].strip() for line in trace.splitlines() if "|" in line}
+        return {
+            "ask_median_s": round(statistics.median(asks), 2),
+            "ask_runs_s": [round(x, 2) for x in asks],
+            "help_median_s": round(statistics.median(helps), 2),
+            "help_runs_s": [round(x, 2) for x in helps],
+            "heavy_imported_by_ask": sorted(m for m in HEAVY if m in imported),
+            "question": COLD_QUESTION,
+        }
+
     def cold_build(self) -> dict[str, Any]:
         home = make_bench_home(self.tmp / "home")
         run = run_cli(["index"], home, self.tmp / "logs-cold")
         if run.returncode != 0:
             return {"error": f"`assistant index` failed: {run.last_error}"}
         self.home, self.home_source = home, "cold_build"
-        current = (home / "index" / "current").resolve()
-        meta = json.loads((current / "meta.json").read_text(encoding="utf-8"))
+        from assistant.core.settings import load_settings
+        from assistant.index.store import index_path, read_meta
+
+        settings = load_settings(home=home)
+        meta = read_meta(settings)
         return {
             "wall_s": run.wall_s,
             "peak_rss_mb": run.peak_rss_mb,
-            "units": meta["units"],
-            "provisions": meta["provisions"],
-            "index_size_mb": dir_size_mb(current),
+            "units": meta.units,
+            "provisions": meta.provisions,
+            "index_size_mb": dir_size_mb(index_path(settings)),
             "summary": run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "",
         }
 
@@ -245,9 +272,14 @@ class Bench:
         if self.home is not None:
             return self.home
         # No cold build this run: re-index a copy of the repository's own index.
-        current = (ROOT / "index" / "current").resolve()
-        if not (current / "meta.json").exists():
-            raise RuntimeError("no index in index/current; run `make setup` first")
+        from assistant.core.errors import IndexMissingError
+        from assistant.core.settings import load_settings
+        from assistant.index.store import index_path
+
+        try:
+            current = index_path(load_settings(home=ROOT))
+        except IndexMissingError:
+            raise RuntimeError("no index in index/current; run `make setup` first") from None
         shutil.rmtree(self.tmp / "home", ignore_errors=True)  # left by a failed cold build
         self.home = make_bench_home(self.tmp / "home", index_from=current)
         self.home_source = f"copy of index/{current.name}"
@@ -367,19 +399,16 @@ class Bench:
 
     def scaling(self) -> dict[str, Any]:
         import numpy as np
-        from langchain_chroma import Chroma
 
         from assistant.index.lexical import BM25Index
-        from assistant.index.store import Index, IndexMeta, ProvisionStore, _write_chroma, chroma_client
+        from assistant.index.store import Index, chroma_client, chroma_store, write_chroma
 
         a = self.assistant
         settings = a.settings
-        current = a.index.path  # the generation the serving assistant opened
-        meta = IndexMeta.read(current / "meta.json")
-        unit_rows = json.loads((current / "units.json").read_text(encoding="utf-8"))
-        vectors = np.load(current / "vectors.npy", allow_pickle=False)
-        store = ProvisionStore.load(current / "provisions.jsonl")
-        base, lexical_base = _real_units(store, a.index.manifest, unit_rows)
+        real = a.index  # the generation the serving assistant opened
+        vectors = real.vectors()
+        # its dense units (in the order of its vectors) and lexical units, rebuilt by the index's own code
+        base, lexical_base = real.retrieval_units(), real.retrieval_units(items=True)
 
         # The real questions as retrieval requests, and their query vectors, computed once.
         from assistant.text.guard import Rejection
@@ -404,7 +433,7 @@ class Bench:
 
             client = chroma_client(settings, work / "chroma")
             start = time.perf_counter()
-            _write_chroma(client, "synthetic", units, vecs)
+            write_chroma(client, "synthetic", units, vecs)
             chroma_s = time.perf_counter() - start
             start = time.perf_counter()
             BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(
@@ -412,20 +441,15 @@ class Bench:
             )
             bm25_s = time.perf_counter() - start
             bm25 = BM25Index.load(work / "bm25")
-            vectorstore = Chroma(
-                client=client,
-                collection_name="synthetic",
-                embedding_function=stub,
-                create_collection_if_not_exists=False,
-            )
+            vectorstore = chroma_store(client, "synthetic", stub)
             index = Index(
-                meta=replace(meta, units=len(units), collection="synthetic"),
-                store=store,
+                meta=replace(real.meta, units=len(units), collection="synthetic"),
+                store=real.store,
                 bm25=bm25,
                 vectorstore=vectorstore,
                 units=[u.id for u in units],
                 path=work,
-                manifest=a.index.manifest,
+                manifest=real.manifest,
             )
             del units, lexical, vecs
             gc.collect()
@@ -475,6 +499,8 @@ class Bench:
             self._run("cold_build", self.cold_build)
         if "noop_reindex" in want:
             self._run("noop_reindex", self.noop_cli)
+        if "cold_start" in want:
+            self._run("cold_start", self.cold_start)
         for name in ("search", "answer", "memory"):
             if name in want:
                 self._run(name, getattr(self, name))
@@ -569,6 +595,18 @@ def print_report(results: dict[str, dict[str, Any]], machine: dict[str, Any]) ->
                         "",
                     )
                 )
+        elif name == "cold_start":
+            rows.append((name, "`ask` new process, median", _fmt(r.get("ask_median_s"), " s"), status(name)))
+            rows.append(("", "`ask` runs", ", ".join(f"{x:.2f}" for x in r.get("ask_runs_s", [])), ""))
+            rows.append(("", "`--help` new process, median", _fmt(r.get("help_median_s"), " s"), "(< 0.5 s)"))
+            rows.append(
+                (
+                    "",
+                    "heavy libraries imported by `ask`",
+                    ", ".join(r.get("heavy_imported_by_ask", [])) or "none",
+                    "",
+                )
+            )
         elif name == "memory":
             rows.append((name, "start-up: model + index + warm-up", _fmt(r.get("startup_s"), " s"), ""))
             for key in ("after_warmup", "after_search", "after_answer"):

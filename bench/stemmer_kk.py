@@ -21,8 +21,7 @@ from pathlib import Path
 
 from assistant.text.normalize import normalize
 from assistant.text.stem import stem_kk
-from assistant.text.tokenize import STOPWORDS as _STOPWORDS
-from assistant.text.tokenize import TOKEN_RE as _TOKEN_RE
+from assistant.text.tokenize import is_stopword, words
 
 # Word families whose forms must meet (inflected and derived forms of one lexeme as a reader of a
 # treaty would search for it). Written for this benchmark.
@@ -168,11 +167,11 @@ def report(title: str, families: list[list[str]], must_not: list[tuple[str, str]
 
 def corpus_words(corpus: Path) -> list[str]:
     files = sorted(p for p in corpus.glob("*/kk*") if p.is_file())
-    words: list[str] = []
+    found: list[str] = []
     for path in files:
         text = normalize(path.read_text(encoding="utf-8", errors="replace"))
-        words += [w for w in _TOKEN_RE.findall(text) if not w.isdigit() and re.search("[а-яәғқңөұүһі]", w)]
-    return [w for w in words if len(w) > 1 and w not in _STOPWORDS["kk"]]
+        found += [w for w in words(text) if not w.isdigit() and re.search("[а-яәғқңөұүһі]", w)]
+    return [w for w in found if len(w) > 1 and not is_stopword(w, "kk")]
 
 
 def main() -> None:

@@ -151,7 +151,8 @@ def retrieval_units(
     return units
 
 
-def _header_factory(manifest: Manifest) -> Callable[[Provision], str]:
+def unit_headers(manifest: Manifest) -> Callable[[Provision], str]:
+    """The context line each retrieval unit starts with («UNCAC · Article 54 · title»)."""
     article_word = {"kk": "{n}-бап", "ru": "Статья {n}", "en": "Article {n}"}
 
     def header(p: Provision) -> str:
@@ -268,7 +269,8 @@ def chroma_client(settings: Settings, path: Path | None):  # noqa: ANN201 - chro
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def _write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndarray) -> None:  # noqa: ANN001
+def write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndarray) -> None:  # noqa: ANN001
+    """Replace collection `name` of `client` with `units` and their precomputed `vectors` (same order)."""
     with contextlib.suppress(Exception):  # an absent collection: nothing to delete
         client.delete_collection(name)
     # embedding_function=None: Chroma's default function would download a model; vectors are ours.
@@ -290,6 +292,18 @@ def _write_chroma(client, name: str, units: Sequence[Document], vectors: np.ndar
             documents=[u.page_content for u in chunk],
             metadatas=[u.metadata for u in chunk],
         )
+
+
+def chroma_store(client, collection: str, embeddings):  # noqa: ANN001, ANN201 - langchain_chroma.Chroma
+    """The LangChain vector store over an existing collection; queries are embedded by `embeddings`."""
+    from langchain_chroma import Chroma
+
+    return Chroma(
+        client=client,
+        collection_name=collection,
+        embedding_function=embeddings,
+        create_collection_if_not_exists=False,
+    )
 
 
 # ------------------------------------------------------------------------------------------ integrity
@@ -452,7 +466,7 @@ def build_index(
     manifest = load_manifest(settings.path(settings.manifest))
     corpus_dir = settings.path(settings.corpus_dir)
     provisions = load_provisions(manifest, corpus_dir)  # verifies every file's sha256
-    units = retrieval_units(provisions, _header_factory(manifest))
+    units = retrieval_units(provisions, unit_headers(manifest))
     model_id, dim = embeddings.model_id, int(embeddings.dimension)
 
     old_vectors: dict[tuple[str, str], np.ndarray] = {}
@@ -517,10 +531,10 @@ def build_index(
     np.save(generation / "vectors.npy", vectors, allow_pickle=False)
     from assistant.index.lexical import BM25Index
 
-    lexical = retrieval_units(provisions, _header_factory(manifest), items=True)
+    lexical = retrieval_units(provisions, unit_headers(manifest), items=True)
     BM25Index().build([(u.id, u.page_content, u.metadata["lang"]) for u in lexical]).save(generation / "bm25")
     collection = f"{settings.collection}-{stamp}" if settings.chroma_url else settings.collection
-    _write_chroma(chroma_client(settings, generation / "chroma"), collection, units, vectors)
+    write_chroma(chroma_client(settings, generation / "chroma"), collection, units, vectors)
     meta = IndexMeta(
         schema=SCHEMA,
         model_id=model_id,
@@ -632,6 +646,27 @@ class Index:
         """Dense units and the lexical-only item units."""
         return list(dict.fromkeys([*self.units, *self.bm25.doc_ids]))
 
+    def retrieval_units(self, *, items: bool = False) -> list[Document]:
+        """The units this index was built from, rebuilt from its provisions: with `items`, the lexical
+        units (BM25 order not guaranteed); without, the dense units in the order of `vectors()`.
+        IndexMismatchError when the code would now make other units (rebuild the index)."""
+        provisions = [p for pid in sorted(self.store.ids) for p in self.store.versions(pid).values()]
+        built = retrieval_units(provisions, unit_headers(self.manifest), items=items)
+        if items:
+            return built
+        rows = json.loads((self.path / "units.json").read_text(encoding="utf-8"))
+        by_id = {u.id: u for u in built}
+        dense = [by_id.get(r["id"]) for r in rows]
+        if any(u is None or u.metadata["hash"] != r["hash"] for u, r in zip(dense, rows, strict=True)):
+            raise IndexMismatchError(
+                f"the index in {self.path} does not match the code's retrieval units; run `assistant index`"
+            )
+        return dense  # type: ignore[return-value] - None was refused above
+
+    def vectors(self) -> np.ndarray:
+        """The dense units' vectors (float32, one row per `units` entry), as built."""
+        return np.load(self.path / "vectors.npy", allow_pickle=False)
+
     def stale_files(self, corpus_dir: Path) -> list[str]:
         """Corpus files whose checksum differs from the one indexed (edited after indexing)."""
         now = corpus_checksums(self.manifest, corpus_dir)
@@ -649,6 +684,20 @@ def _current_meta(settings: Settings) -> tuple[Path, Path, IndexMeta]:
 
 def read_meta(settings: Settings) -> IndexMeta:
     return _current_meta(settings)[2]
+
+
+def index_path(settings: Settings) -> Path:
+    """The folder of the current generation; IndexMissingError when nothing is built yet."""
+    return _current_meta(settings)[1]
+
+
+def copy_index(generation: Path, index_dir: Path) -> Path:
+    """Copy a built generation into `index_dir` and make it the current one there (for benchmarks)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    target = index_dir / generation.name
+    shutil.copytree(generation, target, symlinks=True)
+    _swap(index_dir, target)
+    return target
 
 
 def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
@@ -680,8 +729,6 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
             "run `assistant index` with the same ASSISTANT_CHROMA_URL"
         )
     verify_generation(current, meta)
-    from langchain_chroma import Chroma
-
     from assistant.index.lexical import BM25Index
 
     store = ProvisionStore.load(current / "provisions.jsonl")
@@ -699,13 +746,7 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
         raise kind(f"{what}; run `assistant index --rebuild`") from None
     try:
         units = [u["id"] for u in json.loads((current / "units.json").read_text(encoding="utf-8"))]
-        client = chroma_client(settings, current / "chroma")
-        vectorstore = Chroma(
-            client=client,
-            collection_name=meta.collection,
-            embedding_function=embeddings,
-            create_collection_if_not_exists=False,
-        )
+        vectorstore = chroma_store(chroma_client(settings, current / "chroma"), meta.collection, embeddings)
         count = vectorstore._collection.count()
         if count == meta.units == len(units):
             _self_test(vectorstore._collection, current, units)

