@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup install model corpus index run test test-fast bench lint browser-deps clean
+.PHONY: setup install model corpus index run test test-fast bench lint system-deps browser-deps clean
 
 setup: install model corpus index
 
@@ -42,15 +42,21 @@ index: model corpus
 run: setup
 	$(BIN)/python app.py
 
-# Debian's Chromium + ChromeDriver for the browser tests; without them they skip loudly, or fail under CI=true.
-browser-deps:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+# Debian packages the tests need: Chromium + ChromeDriver (browser tests) and the Kazakh and Russian
+# hunspell word lists (the scan for ordinary words read as treaty names). Without them those tests skip
+# loudly, or fail under CI=true.
+SYSTEM_DEPS := chromium chromium-driver hunspell-kk hunspell-ru
+system-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		&& [ -f /usr/share/hunspell/kk_KZ.dic ] && [ -f /usr/share/hunspell/ru_RU.dic ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-		|| echo "WARNING: could not install chromium/chromium-driver; the browser tests will be skipped (and fail when CI=true)"; \
-	else echo "WARNING: chromium/chromium-driver missing and not root; the browser tests will be skipped (and fail when CI=true)"; fi
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null) \
+		|| echo "WARNING: could not install $(SYSTEM_DEPS); their tests will be skipped (and fail when CI=true)"; \
+	else echo "WARNING: $(SYSTEM_DEPS) missing and not root; their tests will be skipped (and fail when CI=true)"; fi
 
-test: setup browser-deps
+browser-deps: system-deps
+
+test: setup system-deps
 	$(BIN)/pytest -q
 
 test-fast: install

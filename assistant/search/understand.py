@@ -37,7 +37,7 @@ from assistant.core.ids import make_id
 from assistant.core.langs import LANGS, Lang
 from assistant.text.detect import detect_language, language_scores
 from assistant.text.guard import looks_like_injection
-from assistant.text.normalize import LOWER_LOOKALIKES
+from assistant.text.normalize import LOWER_LOOKALIKES, fold
 from assistant.text.tokenize import WORD, match_tokens, phrase_stems, stem_matches
 
 __all__ = [
@@ -288,14 +288,60 @@ def _article_matches(
     return sorted(chosen, key=lambda f: f[0])
 
 
+def _is_abbreviation(alias: str) -> bool:
+    """«АҚШ», «США», «UNCAC», «АҚШ-пен»: one word in capitals (and a hyphenated ending), matched as a whole
+    word only (see `_abbreviations`)."""
+    head = alias.split("-")[0]
+    return head.isupper() and len(head) <= 6 and head.isalpha() and " " not in alias
+
+
 @lru_cache(maxsize=16)
 def _alias_index(items: tuple[tuple[str, tuple[str, ...]], ...]) -> _PhraseIndex:
     # ids themselves are not names: "article" (the research article) is also an everyday word
-    return _PhraseIndex(((iid, a) for iid, aliases in items for a in aliases), gap=1)
+    return _PhraseIndex(
+        ((iid, a) for iid, aliases in items for a in aliases if not _is_abbreviation(a)), gap=1
+    )
+
+
+@lru_cache(maxsize=16)
+def _abbreviations(items: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    """Folded abbreviation → instrument. An abbreviation never takes an inflected ending as a stem does:
+    «АҚШ» (USA) must not be found in «ақша» (money), nor «ОАЭ» in a longer word."""
+    return {fold(a.split("-")[0]): iid for iid, aliases in items for a in aliases if _is_abbreviation(a)}
+
+
+def _abbreviation_matches(
+    text: str, key: tuple[tuple[str, tuple[str, ...]], ...]
+) -> list[tuple[int, int, str]]:
+    table = _abbreviations(key)
+    out = []
+    for i, (token, pos) in enumerate(match_tokens(text)):
+        iid = table.get(token)
+        if iid is None:
+            # «АҚШтан» written without the hyphen: the capitals themselves, then a lower-case ending
+            original = text[pos : pos + len(token)]
+            head = next((a for a in table if len(a) < len(token) and token.startswith(a)), None)
+            if head is None or not original[: len(head)].isupper() or not original[len(head) :].islower():
+                continue
+            iid = table[head]
+        out.append((i, i + 1, iid))
+    return out
 
 
 def _alias_key(aliases: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((iid, tuple(names)) for iid, names in aliases.items())
+
+
+@lru_cache(maxsize=1)
+def _not_names() -> tuple[str, ...]:
+    raw = tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
+    return tuple(p.lower() for p in raw["prefixes"])
+
+
+def _ordinary_word(text: str, pos: int) -> bool:
+    """Whether the word at `pos` is an ordinary word that merely begins like a name (data/not_names.toml)."""
+    word = WORD.match(text, pos)
+    return bool(word) and word.group().lower().startswith(_not_names())
 
 
 def _instrument_matches(text: str, aliases: Mapping[str, Sequence[str]]) -> list[tuple[int, str]]:
@@ -303,8 +349,10 @@ def _instrument_matches(text: str, aliases: Mapping[str, Sequence[str]]) -> list
         return []
     toks = match_tokens(text)
     words = [t for t, _ in toks]
-    matches = _longest_first(_alias_index(_alias_key(aliases)).find(words))
-    return [(toks[start][1], label) for start, _end, label in matches]
+    key = _alias_key(aliases)
+    found = _alias_index(key).find(words) + _abbreviation_matches(text, key)
+    found = [f for f in found if not any(_ordinary_word(text, toks[i][1]) for i in range(f[0], f[1]))]
+    return [(toks[start][1], label) for start, _end, label in _longest_first(found)]
 
 
 def parse_references(text: str, aliases: Mapping[str, Sequence[str]] | None = None) -> References:
