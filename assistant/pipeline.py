@@ -223,6 +223,11 @@ class Assistant:
 
             text = f"{history[-1]} {parsed.text}"
             found = self.topic_matcher.match(text, find_concepts(text), ids)
+        # A question naming instruments is about a topic the map answers for them: prefer such topics.
+        named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
+        if named:
+            covered = [m for m in found if all(m.topic.for_instrument(i) or i in m.topic.none for i in named)]
+            found = covered or found
         best = found[0] if found else None
         return best if best is not None and best.score >= self.settings.ranking.min_topic_score else None
 

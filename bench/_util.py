@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.run import git_commit, percentile
+from assistant.evaluation.run import git_commit
+from assistant.evaluation.score import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from assistant.core.settings import load_settings
-    from assistant.evaluation.run import baseline_recall, load_questions
+    from assistant.evaluation.questions import load_questions
+    from assistant.evaluation.run import baseline_recall
     from assistant.index.lexical import BM25Index
     from assistant.pipeline import Assistant
     from assistant.text.guard import Rejection

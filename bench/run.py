@@ -83,7 +83,7 @@ def _slowest(worst: dict[str, float], n: int = 5) -> dict[str, float]:
 
 
 def _questions() -> list[dict[str, Any]]:
-    from assistant.evaluation.run import load_questions  # the schema-checked reader of `assistant eval`
+    from assistant.evaluation.questions import load_questions  # the schema-checked reader of `assistant eval`
 
     return [
         {"id": q.id, "question": q.question, "history": list(q.history)}

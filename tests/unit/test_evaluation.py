@@ -14,7 +14,7 @@ import pytest
 from assistant.answer.citations import Citation
 from assistant.answer.extractive import Answer
 from assistant.core.errors import QuestionFileError
-from assistant.evaluation import run as ev
+from assistant.evaluation import questions, run, score
 from assistant.search.retrieve import Hit
 
 GOOD_ENTRY = """\
@@ -171,7 +171,7 @@ def test_schema_errors_name_file_entry_and_reason(tmp_path: Path, text: str, ent
     path = tmp_path / "mine.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(QuestionFileError) as info:
-        ev.load_questions(path)
+        questions.load_questions(path)
     message = str(info.value)
     assert str(path) in message
     assert entry in message
@@ -182,7 +182,7 @@ def test_schema_errors_name_file_entry_and_reason(tmp_path: Path, text: str, ent
 
 def test_missing_file_is_a_question_file_error(tmp_path: Path) -> None:
     with pytest.raises(QuestionFileError, match=r"nope\.yaml: no such question file"):
-        ev.load_questions(tmp_path / "nope.yaml")
+        questions.load_questions(tmp_path / "nope.yaml")
 
 
 def test_valid_file_parses_into_questions(tmp_path: Path) -> None:
@@ -194,9 +194,9 @@ def test_valid_file_parses_into_questions(tmp_path: Path) -> None:
         + '- id: q003\n  lang: en\n  question: "Weather?"\n  expect: {cite: [], refuse: true}\n',
         encoding="utf-8",
     )
-    qs = ev.load_questions(path)
+    qs = questions.load_questions(path)
     assert [q.id for q in qs] == ["q001", "q002", "q003"]
-    assert qs[0].expect == ev.Expect(("strasbourg1990:13",), ("uncac:54",), ("13",), False)
+    assert qs[0].expect == questions.Expect(("strasbourg1990:13",), ("uncac:54",), ("13",), False)
     assert qs[1].history == ("Что в ст. 54 УНКАК?",) and qs[1].expect.facts == ()
     assert (qs[1].kind, qs[1].split, qs[1].expect.instruments) == ("compare", "test", ("uncac", "untoc"))
     assert (qs[0].kind, qs[0].split) == (None, None)
@@ -212,9 +212,9 @@ def test_valid_file_parses_into_questions(tmp_path: Path) -> None:
     ],
 )
 def test_gold_ids_must_exist_in_the_index(key: str, gold: str, message: str) -> None:
-    q = ev.Question("q007", "ru", "?", ev.Expect(**{key: (gold,)}))
+    q = questions.Question("q007", "ru", "?", questions.Expect(**{key: (gold,)}))
     with pytest.raises(QuestionFileError) as info:
-        ev.check_gold_ids([q], Path("f.yaml"), {"strasbourg1990:13", "uncac:54"})
+        questions.check_gold_ids([q], Path("f.yaml"), {"strasbourg1990:13", "uncac:54"})
     assert (
         "f.yaml" in str(info.value) and "entry 'q007' (#1)" in str(info.value) and message in str(info.value)
     )
@@ -239,7 +239,7 @@ def test_gold_ids_must_exist_in_the_index(key: str, gold: str, message: str) -> 
     ],
 )
 def test_matching_rule(gold: str, cited: str, expected: bool) -> None:
-    assert ev.covers(gold, cited) is expected
+    assert score.covers(gold, cited) is expected
 
 
 @pytest.mark.parametrize(
@@ -257,7 +257,7 @@ def test_matching_rule(gold: str, cited: str, expected: bool) -> None:
     ],
 )
 def test_recall_groups_by_article(retrieved: list[str], gold: list[str], expected: bool) -> None:
-    assert ev.recall_at_k(retrieved, gold, 5) is expected
+    assert score.recall_at_k(retrieved, gold, 5) is expected
 
 
 # ---------------------------------------------------------------- scorers on hand-made answers
@@ -290,8 +290,8 @@ def answer(
 
 def question(
     cite_: tuple[str, ...] = ("s:13",), also: tuple[str, ...] = (), facts=(), refuse=False, lang="ru"
-) -> ev.Question:
-    return ev.Question("q1", lang, "?", ev.Expect(cite_, also, tuple(facts), refuse))
+) -> questions.Question:
+    return questions.Question("q1", lang, "?", questions.Expect(cite_, also, tuple(facts), refuse))
 
 
 @pytest.mark.parametrize(
@@ -332,16 +332,16 @@ def question(
         (question(), answer([], ["u:54", "s:13.1"]), {"recall_at_5": True}),
     ],
 )
-def test_scores(q: ev.Question, a: Answer, expected: dict) -> None:
-    s = ev.score(q, a, INDEX_IDS)
+def test_scores(q: questions.Question, a: Answer, expected: dict) -> None:
+    s = score.score(q, a, INDEX_IDS)
     for key, value in expected.items():
         assert getattr(s, key) == value, key
 
 
 def test_failed_lists_the_broken_checks() -> None:
-    s = ev.score(question(facts=["54"]), answer(["s:99"], ["s:13"], lang="kk"), INDEX_IDS)
+    s = score.score(question(facts=["54"]), answer(["s:99"], ["s:13"], lang="kk"), INDEX_IDS)
     assert set(s.failed) == {"language_ok", "cite_hit", "facts_ok", "fabricated"}
-    assert ev.score(question(), answer(["s:13"], ["s:13"]), INDEX_IDS).failed == ()
+    assert score.score(question(), answer(["s:13"], ["s:13"]), INDEX_IDS).failed == ()
 
 
 @pytest.mark.parametrize(
@@ -349,11 +349,11 @@ def test_failed_lists_the_broken_checks() -> None:
     [([], 50, None), ([7.0], 95, 7.0), ([1.0, 2.0, 3.0, 4.0], 50, 2.5), ([*range(1, 101)], 95, 95.05)],
 )
 def test_percentile(values: list[float], q: float, expected: float | None) -> None:
-    assert ev.percentile(values, q) == expected
+    assert score.percentile(values, q) == expected
 
 
-def record(q: ev.Question, a: Answer, latency: float = 100.0) -> ev.Record:
-    return ev.Record(q, a, ev.score(q, a, INDEX_IDS), latency)
+def record(q: questions.Question, a: Answer, latency: float = 100.0) -> score.Record:
+    return score.Record(q, a, score.score(q, a, INDEX_IDS), latency)
 
 
 def test_metrics_denominators() -> None:
@@ -364,7 +364,7 @@ def test_metrics_denominators() -> None:
         record(question((), refuse=True), answer(refused=True, text="no")),  # right refusal
         record(question((), refuse=True, lang="kk"), answer(["s:99"], [])),  # wrong + fabricated
     ]
-    m = ev.metrics(records)
+    m = score.metrics(records)
     assert m["n"] == 5 and m["n_answerable"] == 3 and m["n_refuse"] == 2
     assert m["cite_hit_rate"] == round(1 / 3, 4)
     assert m["cite_precision"] == round(1 / 3, 4)  # 1 of the 3 citations of answerable questions
@@ -374,7 +374,7 @@ def test_metrics_denominators() -> None:
     assert m["false_refusal_rate"] == round(1 / 3, 4)
     assert m["language_match"] == 0.8
     assert m["latency_ms_p50"] == 100.0
-    summary = ev.summarize(records)
+    summary = score.summarize(records)
     assert summary["by_language"]["kk"]["n"] == 1 and summary["by_language"]["en"]["cite_hit_rate"] is None
     assert summary["by_instrument"]["u"] == {"n": 2, "cite_hit_rate": 0.0, "retrieval_recall_at_5": 0.0}
 
@@ -435,7 +435,7 @@ def test_run_writes_results_summary_and_a_self_contained_report(tmp_path: Path) 
     path = tmp_path / "q.yaml"
     path.write_text(RUN_FILE, encoding="utf-8")
     fake = stand_in(tmp_path)
-    summary = ev.run_evaluation(fake, path, tmp_path / "out", compare=True, progress=False)
+    summary = run.run_evaluation(fake, path, tmp_path / "out", compare=True, progress=False)
 
     lines = [
         json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
@@ -480,7 +480,7 @@ def test_unknown_gold_id_stops_before_any_question_runs(tmp_path: Path) -> None:
     path.write_text(RUN_FILE.replace('"u:54"', '"u:540"'), encoding="utf-8")
     fake = stand_in(tmp_path)
     with pytest.raises(QuestionFileError, match=r"entry 'q002' \(#2\).*'u:540' is not in the index"):
-        ev.run_evaluation(fake, path, tmp_path / "out", progress=False)
+        run.run_evaluation(fake, path, tmp_path / "out", progress=False)
     assert fake.asked == []
     assert not (tmp_path / "out").exists()
 
