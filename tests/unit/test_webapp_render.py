@@ -392,3 +392,119 @@ def test_runner_turns_a_failure_into_the_error_refusal():
     answer = runner.ask("Какой договор?", lang="auto")
     assert answer.refused and answer.reason == "error" and answer.language in ("kk", "ru", "en")
     runner.close()
+
+
+# ------------------------------------------------------------------------------ small render pieces
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a\r\nb", "a\nb"),
+        ("a\rb", "a\nb"),
+        ("a\x00\x1b\x7fb", "ab"),
+        ("tab\tkept\n", "tab\tkept\n"),
+        (3, "3"),
+    ],
+)
+def test_clean(text, expected):
+    assert render.clean(text) == expected
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_header_and_disclaimer_are_inert(lang):
+    header = render.header_markdown({"title": "T <b>", "subtitle": "*s*"})
+    assert header == "## T &lt;b&gt;\n\n\\*s\\*"
+    assert render.disclaimer_markdown(UIS[lang]["title"] + " [x](y)").startswith("*")
+    assert "[x](y)" not in render.disclaimer_markdown("[x](y)")
+
+
+def test_chat_value_keeps_order_and_roles():
+    assert render.chat_value([("user", "q"), ("assistant", "a")]) == [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a"},
+    ]
+    assert render.chat_value([]) == []
+
+
+@pytest.mark.parametrize(
+    "shown, available, wanted, expected",
+    [
+        (None, [], "kk", ""),  # nothing shown: no note
+        ("p", ["kk", "ru"], "kk", ""),  # the wanted version exists
+        ("p", ["ru", "en"], "kk", "Kazakh"),  # shown in another language: say which one is missing
+        ("p", ["ru"], "xx", "xx"),  # a language without a name shows its code
+    ],
+)
+def test_version_note(shown, available, wanted, expected):
+    ui = {"version_missing": "no {language} version"}
+    note = render.version_note(shown, available, wanted, ui, {"kk": "Kazakh"})
+    assert note == (f"no {expected} version" if expected else "")
+
+
+@pytest.mark.parametrize(
+    "available, expected",
+    [(["en", "kk"], ["kk", "en"]), (["ru"], ["ru"]), ([], []), (["de", "ru"], ["ru"])],
+)
+def test_version_choices_in_interface_order(available, expected):
+    choices = render.version_choices(available, UIS["en"])
+    assert [code for _, code in choices] == expected
+    assert all(label == UIS["en"][f"lang_{code}"] for label, code in choices)
+
+
+# ------------------------------------------------------------------------------ the session
+
+
+def _answer(*cits: Citation, language: str = "ru") -> Answer:
+    return Answer(question="Q", language=language, answer="A", refused=False, citations=cits)
+
+
+@pytest.mark.parametrize(
+    "before, keep, expected",
+    [((), 3, ("new",)), (("a", "b", "c"), 3, ("b", "c", "new")), (("a",), 0, ()), (("a",), 1, ("new",))],
+)
+def test_session_keeps_the_last_questions_as_history(before, keep, expected):
+    s = Session(questions=before).answered(
+        "new", ("user", "new"), _answer(), "A", keep=keep, versions_of=lambda _a: {}
+    )
+    assert s.questions == expected
+
+
+@pytest.mark.parametrize(
+    "cits, versions, expected_article, expected_version",
+    [
+        ((), {"ru": 1}, None, None),  # no citation: the article panel stays empty
+        ((_citation(),), {"ru": 1, "en": 1}, "test:5", "ru"),  # the answer's language
+        ((_citation(),), {"kk": 1, "en": 1}, "test:5", "en"),  # else ru, en, kk
+        ((_citation(), _citation(id="b:7", instrument="b", article="7")), {}, "test:5", None),
+    ],
+)
+def test_session_after_an_answer_shows_the_first_cited_article(
+    cits, versions, expected_article, expected_version
+):
+    asked_for: list[str] = []
+
+    def versions_of(article_id):
+        asked_for.append(article_id)
+        return versions
+
+    before = Session(messages=(("user", "old"), ("assistant", "old answer")), browser_lang="en")
+    answer = _answer(*cits)
+    s = before.answered("Q", ("user", "Q"), answer, "A!", keep=5, versions_of=versions_of)
+    assert s.article == expected_article and s.version == expected_version
+    assert asked_for == ([expected_article] if expected_article else [])
+    assert s.messages == (*before.messages, ("user", "Q"), ("assistant", "A!"))
+    assert s.last is answer and s.answer_lang == "ru" and s.browser_lang == "en"
+
+
+def test_cleared_session_remembers_only_the_languages():
+    full = Session(
+        questions=("q",),
+        messages=(("user", "q"),),
+        last=_answer(),
+        answer_lang="ru",
+        browser_lang="en",
+        article="a:1",
+        version="ru",
+    )
+    assert full.cleared() == Session(answer_lang="ru", browser_lang="en")
