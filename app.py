@@ -1,7 +1,7 @@
 """Start the web chat: `python app.py [--host HOST] [--port PORT]` (what `make run` does).
 
 Thin on purpose: the settings come from `ASSISTANT_*` variables (and `assistant.toml`), and the app is
-`assistant.web.app.serve`; going through the CLI gives the same one-line errors as `assistant serve`
+`assistant.web.server.serve`; going through the CLI gives the same one-line errors as `assistant serve`
 (e.g. «no index built yet; run `assistant index`») instead of a traceback.
 """
 

@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_cli(settings, args)
 
     if args.command == "serve":
-        from assistant.web.app import serve
+        from assistant.web.server import serve
 
         serve(settings, host=args.host, port=args.port)
         return 0

@@ -74,7 +74,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     **{f"sections.{name}": frozenset() for name in ARTICLE_SECTIONS},
     "llm.system": frozenset({"language"}),
     "llm.user": frozenset({"question", "provisions"}),
-    # web chat labels (assistant/webapp.py)
+    # web chat labels (assistant/web/app.py)
     "ui.title": frozenset(),
     "ui.subtitle": frozenset(),
     "ui.language": frozenset(),

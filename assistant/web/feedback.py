@@ -1,9 +1,9 @@
 """The feedback log: one JSON object per line in `<data_dir>/feedback.jsonl`.
 
 Takes: feedback events (plain JSON-serialisable mappings: rating, comment, question, cited ids, ...).
-Gives: `append_event()`, which adds exactly one complete line per event even when many threads (and
-several processes) click at once, and `read_events()`, which reads the log back and ignores a last
-line cut short by a crash.
+Gives: `feedback_event()`, the event of one click made from the `Answer` it rates; `append_event()`,
+which adds exactly one complete line per event even when many threads (and several processes) click at
+once; and `read_events()`, which reads the log back and ignores a last line cut short by a crash.
 
 Why a single `os.write` on an `O_APPEND` descriptor: the kernel then places each line at the current
 end of the file in one piece, so lines from concurrent writers never interleave. The process-wide
@@ -18,12 +18,18 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.core.errors import ConfigError
+from assistant.web.render import clean
+
+if TYPE_CHECKING:
+    from assistant.answer.extractive import Answer
 
 FILENAME = "feedback.jsonl"
+MAX_COMMENT_CHARS = 2000
 
 _LOCK = threading.Lock()
 
@@ -89,3 +95,19 @@ def read_events(path: Path | str) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             events.append(value)
     return events
+
+
+def feedback_event(answer: Answer, rating: str, comment: str, ui_lang: str) -> dict[str, Any]:
+    """The JSON record of one click on a feedback button (the comment cleaned and cut to its limit)."""
+    return {
+        "ts": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rating": rating,
+        "comment": clean(comment or "").strip()[:MAX_COMMENT_CHARS],
+        "question": answer.question,
+        "language": answer.language,
+        "ui_language": ui_lang,
+        "refused": answer.refused,
+        "reason": answer.reason,
+        "citations": [c.id for c in answer.citations],
+        "mode": answer.mode,
+    }

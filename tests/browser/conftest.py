@@ -10,11 +10,12 @@ from tests.helpers import free_port
 @pytest.fixture(scope="module")
 def web(assistant, tmp_path_factory):
     """(url, settings) of the real app, started on a free loopback port with a temporary data folder."""
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-data")})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     yield url, settings
     app.close()
     app.ara_runner.close()

@@ -62,7 +62,7 @@ def test_unknown_language_code_is_a_clear_error(client, code):
     ],
 )
 def test_markup_in_a_question_comes_back_inert(client, question):
-    from assistant.web.app import answer_markdown
+    from assistant.web.render import answer_markdown
 
     result = client.predict(question, "auto", api_name="/ask")
     assert result["question"] == question  # echoed as data, untouched
@@ -84,11 +84,12 @@ def test_login_required_when_auth_is_set(assistant, tmp_path):
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
 
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "auth": "ann:s3cr:et"})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         with pytest.raises(AuthenticationError, match="login"):
             Client(url, verbose=False).predict(QUESTION_RU, "ru", api_name="/ask")
@@ -107,7 +108,8 @@ def test_no_outside_connection_at_start_or_per_request(assistant, tmp_path, monk
 
     from gradio_client import Client
 
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     outside: list[object] = []
     real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
@@ -131,8 +133,8 @@ def test_no_outside_connection_at_start_or_per_request(assistant, tmp_path, monk
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         result = Client(url, verbose=False).predict(QUESTION_RU, "ru", api_name="/ask")
         assert result["citations"]

@@ -217,11 +217,12 @@ def test_cli_unknown_language_code_exit_2() -> None:
 @pytest.fixture(scope="module")
 def web(assistant, tmp_path_factory):
     """The real web app in this process (sharing the warmed `assistant`) on a free loopback port."""
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("bad-input-web")})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     yield url
     app.close()
     app.ara_runner.close()

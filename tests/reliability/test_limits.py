@@ -67,7 +67,7 @@ def test_limit_comes_from_the_environment_at_the_cli() -> None:
 
 
 class _Blocking:
-    """Stands in for `Assistant` in `webapp.Runner`: `ask` waits until released (or 30 s)."""
+    """Stands in for `Assistant` in `assistant.web.runner.Runner`: `ask` waits until released (or 30 s)."""
 
     def __init__(self, real) -> None:  # noqa: ANN001
         self.templates = real.templates
@@ -84,7 +84,7 @@ class _Blocking:
 
 @pytest.mark.pipeline
 def test_runner_times_out_and_caps_work_in_flight(assistant) -> None:
-    from assistant.web.app import Runner
+    from assistant.web.runner import Runner
 
     slow = _Blocking(assistant)
     runner = Runner(slow, workers=1, timeout_s=0.3)
@@ -130,12 +130,13 @@ class _SlowProxy:
 def test_web_app_answers_within_the_time_limit(assistant, tmp_path) -> None:
     from gradio_client import Client
 
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "request_timeout_s": 1.0})
     slow = _SlowProxy(assistant)
-    app = webapp.build_app(slow, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(slow, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         client = Client(url, verbose=False, download_files=False)
         t = time.perf_counter()
@@ -277,11 +278,12 @@ def test_full_queue_turns_requests_away_with_a_busy_status(tight_app) -> None:
 def test_oversized_request_body_is_refused_with_413(assistant, tmp_path) -> None:
     import httpx
 
-    from assistant.web import app as webapp
+    from assistant.web.app import build_app
+    from assistant.web.server import launch
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path})
-    app = webapp.build_app(assistant, settings)
-    url = webapp.launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
+    app = build_app(assistant, settings)
+    url = launch(app, settings, host="127.0.0.1", port=free_port(), block=False)
     try:
         body = json.dumps({"data": ["а" * 4_000_000, "ru"]})  # ~24 MB of JSON
         r = httpx.post(

@@ -1,4 +1,4 @@
-"""The web chat's pure render functions: user and corpus text always comes out inert.
+"""The web chat's pure pieces: render (user and corpus text comes out inert), runner, server checks.
 
 Markdown is checked by rendering it with markdown-it (CommonMark, as Gradio's renderer) and
 comparing the visible text with the input; HTML by looking for any tag or template syntax that did
@@ -19,7 +19,8 @@ from assistant.answer.extractive import Answer
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.prompts import all_templates
 from assistant.corpus.provisions import Provision
-from assistant.web import app as webapp
+from assistant.web import feedback, render, server
+from assistant.web.runner import Runner, Session
 
 ROOT = Path(__file__).resolve().parents[2]
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -60,7 +61,7 @@ def _visible(rendered: str) -> str:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escape_markdown_renders_to_exactly_the_text(text):
-    out = webapp.escape_markdown(text)
+    out = render.escape_markdown(text)
     assert _visible(MD.render(out)) == text
     assert "<" not in out and ">" not in out
     # GFM autolinks (marked, in the browser) match on raw `://`, `www.` and `x@y.z`: all broken up.
@@ -69,14 +70,14 @@ def test_escape_markdown_renders_to_exactly_the_text(text):
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escape_html_leaves_no_tag_or_template(text):
-    out = webapp.escape_html(text)
+    out = render.escape_html(text)
     assert not re.search(r"[<>`$]|\{|\}", out)
     assert html.unescape(out) == text
 
 
 def test_control_characters_and_carriage_returns_are_dropped():
-    assert webapp.escape_html("a\x00b\r\nc\x1b") == "ab\nc"
-    assert webapp.escape_markdown("a\rb") == "a\nb"
+    assert render.escape_html("a\x00b\r\nc\x1b") == "ab\nc"
+    assert render.escape_markdown("a\rb") == "a\nb"
 
 
 ANSWER_TEXT = (
@@ -94,7 +95,7 @@ ANSWER_TEXT = (
 
 
 def test_answer_markdown_keeps_its_structure_and_nothing_else():
-    out = webapp.answer_markdown(ANSWER_TEXT)
+    out = render.answer_markdown(ANSWER_TEXT)
     rendered = MD.render(out)
     tags = re.findall(r"<(/?\w+)", rendered)
     assert set(tags) <= {"p", "/p", "blockquote", "/blockquote", "strong", "/strong", "br"}
@@ -121,18 +122,18 @@ def test_answer_markdown_keeps_its_structure_and_nothing_else():
 # A leading `>` is the one piece of structure answer.render writes that a refusal could start with.
 @pytest.mark.parametrize("text", [t for t in HOSTILE if not t.startswith(">")])
 def test_answer_markdown_of_a_refusal_is_plain_text(text):
-    assert _visible(MD.render(webapp.answer_markdown(text))) == text
+    assert _visible(MD.render(render.answer_markdown(text))) == text
 
 
 def test_a_quote_line_starting_with_a_bracket_stays_inside_the_quote():
-    out = webapp.answer_markdown("> > nested?\n> <i>x</i>")
+    out = render.answer_markdown("> > nested?\n> <i>x</i>")
     rendered = MD.render(out)
     assert rendered.count("<blockquote>") == 1 and "<i>" not in rendered
 
 
 def test_progressive_grows_by_paragraph_and_ends_with_the_whole():
-    md = webapp.answer_markdown(ANSWER_TEXT)
-    steps = webapp.progressive(md)
+    md = render.answer_markdown(ANSWER_TEXT)
+    steps = render.progressive(md)
     assert steps[-1] == md
     assert all(b.startswith(a) for a, b in zip(steps, steps[1:], strict=False))
     assert len(steps) == md.count("\n\n") + 1
@@ -163,20 +164,20 @@ ALLOWED_TAGS = {"div", "h3", "h4", "p", "ol", "li", "code", "blockquote", "br"}
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_sources_panel_escapes_everything_and_shows_each_citation(lang):
     cits = [_citation(), _citation(id="test:6", article="6", role="commentary", source_lang=lang)]
-    out = webapp.sources_html(cits, UIS[lang], lang, NAMES[lang], "Unofficial <copies>")
+    out = render.sources_html(cits, UIS[lang], lang, NAMES[lang], "Unofficial <copies>")
     assert _tags(out) <= ALLOWED_TAGS
     assert "${" not in out and "<img" not in out and "<script" not in out and "<em" not in out
     assert "&lt;img src=x onerror=alert(1)&gt;" in out
     assert out.count('class="ara-source"') == 2
     assert UIS[lang]["sources"] in out and "Unofficial &lt;copies&gt;" in out
     # the other-language note only for the citation whose text is not in the answer language
-    note = webapp.escape_html(UIS[lang]["source_language"].format(language=NAMES[lang]["ru"]))
+    note = render.escape_html(UIS[lang]["source_language"].format(language=NAMES[lang]["ru"]))
     assert (note in out) == (lang != "ru")
-    assert webapp.escape_html(UIS[lang]["source_commentary"]) in out
+    assert render.escape_html(UIS[lang]["source_commentary"]) in out
 
 
 def test_sources_panel_without_citations_says_where_they_will_appear():
-    out = webapp.sources_html([], UIS["en"], "en", NAMES["en"], "note")
+    out = render.sources_html([], UIS["en"], "en", NAMES["en"], "note")
     assert UIS["en"]["sources_empty"] in out and "ara-source-list" not in out
 
 
@@ -197,7 +198,7 @@ def _provision(text: str, lang: str = "kk") -> Provision:
 
 
 def test_article_panel_shows_each_paragraph_escaped():
-    out = webapp.article_html(
+    out = render.article_html(
         _provision("1. One <i>a</i>\n\n2. Two ${x}"), "Test, Art. 5", UIS["en"], "no kk"
     )
     assert out.count("<p>") == 2 and _tags(out) <= ALLOWED_TAGS
@@ -205,14 +206,14 @@ def test_article_panel_shows_each_paragraph_escaped():
 
 
 def test_article_panel_empty_state():
-    assert UIS["ru"]["article_empty"] in webapp.article_html(None, "", UIS["ru"])
+    assert UIS["ru"]["article_empty"] in render.article_html(None, "", UIS["ru"])
 
 
 def test_article_choices_once_per_article_in_citation_order():
     cits = [_citation(id="a:5.1"), _citation(id="a:5.2"), _citation(id="b:7", instrument="b", article="7")]
     cits[0] = _citation(id="a:5.1", instrument="a")
     cits[1] = _citation(id="a:5.2", instrument="a")
-    choices = webapp.article_choices(cits, lambda aid, lang: f"{aid}@{lang}", "kk")
+    choices = render.article_choices(cits, lambda aid, lang: f"{aid}@{lang}", "kk")
     assert choices == [("a:5@kk", "a:5"), ("b:7@kk", "b:7")]
 
 
@@ -228,7 +229,7 @@ def test_article_choices_once_per_article_in_citation_order():
     ],
 )
 def test_choose_version(available, wanted, expected):
-    assert webapp.choose_version(available, wanted) == expected
+    assert render.choose_version(available, wanted) == expected
 
 
 @pytest.mark.parametrize(
@@ -246,7 +247,7 @@ def test_choose_version(available, wanted, expected):
     ],
 )
 def test_browser_language(header, expected):
-    assert webapp.browser_language(header) == expected
+    assert render.browser_language(header) == expected
 
 
 @pytest.mark.parametrize(
@@ -260,18 +261,18 @@ def test_browser_language(header, expected):
     ],
 )
 def test_ui_language(choice, answer_lang, browser, expected):
-    assert webapp.ui_language(choice, answer_lang, browser) == expected
+    assert render.ui_language(choice, answer_lang, browser) == expected
 
 
 @pytest.mark.parametrize("code, expected", [("auto", "auto"), ("kk", "kk"), (" RU ", "ru"), ("en", "en")])
 def test_language_codes_accepted(code, expected):
-    assert webapp.check_language_code(code) == expected
+    assert render.check_language_code(code) == expected
 
 
 @pytest.mark.parametrize("code", ["de", "", "kz", "russian", None, 1])
 def test_unknown_language_code_names_the_valid_ones(code):
     with pytest.raises(InputError, match="auto, kk, ru, en"):
-        webapp.check_language_code(code)
+        render.check_language_code(code)
 
 
 @pytest.mark.parametrize(
@@ -279,13 +280,13 @@ def test_unknown_language_code_names_the_valid_ones(code):
     [(None, None), ("", None), ("ann:secret", ("ann", "secret")), ("ann:a:b", ("ann", "a:b"))],
 )
 def test_parse_auth(value, expected):
-    assert webapp.parse_auth(value) == expected
+    assert server.parse_auth(value) == expected
 
 
 @pytest.mark.parametrize("value", ["nocolon", ":pw", "user:"])
 def test_parse_auth_rejects_half_credentials(value):
     with pytest.raises(ConfigError, match="user:password"):
-        webapp.parse_auth(value)
+        server.parse_auth(value)
 
 
 @pytest.mark.parametrize(
@@ -293,12 +294,12 @@ def test_parse_auth_rejects_half_credentials(value):
     [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("example.org", False)],
 )
 def test_is_loopback(host, expected):
-    assert webapp.is_loopback(host) is expected
+    assert server.is_loopback(host) is expected
 
 
 @pytest.mark.parametrize("ui_lang", ["kk", "ru", "en"])
 def test_examples_always_include_kazakh_and_russian(ui_lang):
-    questions = webapp.example_questions(UIS, ui_lang)
+    questions = render.example_questions(UIS, ui_lang)
     assert (
         "Қай конвенция шет мемлекет сотының тәркілеу туралы шешімін тікелей орындауға мүмкіндік береді?"
         in questions
@@ -319,8 +320,8 @@ def test_every_ui_label_is_translated(lang):
 
 
 def test_language_choices_carry_codes_and_translated_auto():
-    assert [code for _, code in webapp.language_choices(UIS["ru"])] == ["auto", "kk", "ru", "en"]
-    assert webapp.language_choices(UIS["ru"])[0][0] == UIS["ru"]["auto"]
+    assert [code for _, code in render.language_choices(UIS["ru"])] == ["auto", "kk", "ru", "en"]
+    assert render.language_choices(UIS["ru"])[0][0] == UIS["ru"]["auto"]
 
 
 def test_feedback_event_records_the_answer_and_a_bounded_comment():
@@ -331,10 +332,10 @@ def test_feedback_event_records_the_answer_and_a_bounded_comment():
         refused=False,
         citations=(_citation(id="uncac:54.1.a"),),
     )
-    event = webapp.feedback_event(answer, "helpful", "x" * 5000 + "\x00", "kk")
+    event = feedback.feedback_event(answer, "helpful", "x" * 5000 + "\x00", "kk")
     assert event["rating"] == "helpful" and event["citations"] == ["uncac:54.1.a"]
     assert event["question"] == "Q?" and event["language"] == "ru" and event["ui_language"] == "kk"
-    assert len(event["comment"]) == webapp.MAX_COMMENT_CHARS and "\x00" not in event["comment"]
+    assert len(event["comment"]) == feedback.MAX_COMMENT_CHARS and "\x00" not in event["comment"]
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", event["ts"])
 
 
@@ -361,7 +362,7 @@ class _FakeAssistant:
 
 def test_runner_passes_question_history_and_language():
     fake = _FakeAssistant()
-    runner = webapp.Runner(fake, workers=2, timeout_s=5)
+    runner = Runner(fake, workers=2, timeout_s=5)
     answer = runner.ask("Q2", history=["Q1"], lang="ru")
     assert answer.answer == "ok" and fake.calls == [("Q2", ("Q1",), "ru")]
     runner.close()
@@ -370,7 +371,7 @@ def test_runner_passes_question_history_and_language():
 @pytest.mark.parametrize("lang, expected", [("ru", "ru"), ("kk", "kk"), ("en", "en")])
 def test_runner_times_out_with_a_refusal_in_the_language(lang, expected):
     fake = _FakeAssistant(delay=1.0)
-    runner = webapp.Runner(fake, workers=1, timeout_s=0.05)
+    runner = Runner(fake, workers=1, timeout_s=0.05)
     answer = runner.ask("Q", lang=lang)
     assert answer.refused and answer.reason == "timeout" and answer.language == expected
     assert answer.answer == fake.templates[expected].get("refusal.timeout")
@@ -379,7 +380,7 @@ def test_runner_times_out_with_a_refusal_in_the_language(lang, expected):
 
 def test_runner_refuses_busy_when_timed_out_work_piles_up():
     fake = _FakeAssistant(delay=1.0)
-    runner = webapp.Runner(fake, workers=1, timeout_s=0.05)
+    runner = Runner(fake, workers=1, timeout_s=0.05)
     reasons = [runner.ask("Q", lang="en").reason for _ in range(3)]
     # One slot per worker runs, one waits; the third finds both taken by timed-out work.
     assert reasons == ["timeout", "timeout", "busy"]
@@ -387,7 +388,123 @@ def test_runner_refuses_busy_when_timed_out_work_piles_up():
 
 
 def test_runner_turns_a_failure_into_the_error_refusal():
-    runner = webapp.Runner(_FakeAssistant(error=RuntimeError("boom")), workers=1, timeout_s=5)
+    runner = Runner(_FakeAssistant(error=RuntimeError("boom")), workers=1, timeout_s=5)
     answer = runner.ask("Какой договор?", lang="auto")
     assert answer.refused and answer.reason == "error" and answer.language in ("kk", "ru", "en")
     runner.close()
+
+
+# ------------------------------------------------------------------------------ small render pieces
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a\r\nb", "a\nb"),
+        ("a\rb", "a\nb"),
+        ("a\x00\x1b\x7fb", "ab"),
+        ("tab\tkept\n", "tab\tkept\n"),
+        (3, "3"),
+    ],
+)
+def test_clean(text, expected):
+    assert render.clean(text) == expected
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_header_and_disclaimer_are_inert(lang):
+    header = render.header_markdown({"title": "T <b>", "subtitle": "*s*"})
+    assert header == "## T &lt;b&gt;\n\n\\*s\\*"
+    assert render.disclaimer_markdown(UIS[lang]["title"] + " [x](y)").startswith("*")
+    assert "[x](y)" not in render.disclaimer_markdown("[x](y)")
+
+
+def test_chat_value_keeps_order_and_roles():
+    assert render.chat_value([("user", "q"), ("assistant", "a")]) == [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a"},
+    ]
+    assert render.chat_value([]) == []
+
+
+@pytest.mark.parametrize(
+    "shown, available, wanted, expected",
+    [
+        (None, [], "kk", ""),  # nothing shown: no note
+        ("p", ["kk", "ru"], "kk", ""),  # the wanted version exists
+        ("p", ["ru", "en"], "kk", "Kazakh"),  # shown in another language: say which one is missing
+        ("p", ["ru"], "xx", "xx"),  # a language without a name shows its code
+    ],
+)
+def test_version_note(shown, available, wanted, expected):
+    ui = {"version_missing": "no {language} version"}
+    note = render.version_note(shown, available, wanted, ui, {"kk": "Kazakh"})
+    assert note == (f"no {expected} version" if expected else "")
+
+
+@pytest.mark.parametrize(
+    "available, expected",
+    [(["en", "kk"], ["kk", "en"]), (["ru"], ["ru"]), ([], []), (["de", "ru"], ["ru"])],
+)
+def test_version_choices_in_interface_order(available, expected):
+    choices = render.version_choices(available, UIS["en"])
+    assert [code for _, code in choices] == expected
+    assert all(label == UIS["en"][f"lang_{code}"] for label, code in choices)
+
+
+# ------------------------------------------------------------------------------ the session
+
+
+def _answer(*cits: Citation, language: str = "ru") -> Answer:
+    return Answer(question="Q", language=language, answer="A", refused=False, citations=cits)
+
+
+@pytest.mark.parametrize(
+    "before, keep, expected",
+    [((), 3, ("new",)), (("a", "b", "c"), 3, ("b", "c", "new")), (("a",), 0, ()), (("a",), 1, ("new",))],
+)
+def test_session_keeps_the_last_questions_as_history(before, keep, expected):
+    s = Session(questions=before).answered(
+        "new", ("user", "new"), _answer(), "A", keep=keep, versions_of=lambda _a: {}
+    )
+    assert s.questions == expected
+
+
+@pytest.mark.parametrize(
+    "cits, versions, expected_article, expected_version",
+    [
+        ((), {"ru": 1}, None, None),  # no citation: the article panel stays empty
+        ((_citation(),), {"ru": 1, "en": 1}, "test:5", "ru"),  # the answer's language
+        ((_citation(),), {"kk": 1, "en": 1}, "test:5", "en"),  # else ru, en, kk
+        ((_citation(), _citation(id="b:7", instrument="b", article="7")), {}, "test:5", None),
+    ],
+)
+def test_session_after_an_answer_shows_the_first_cited_article(
+    cits, versions, expected_article, expected_version
+):
+    asked_for: list[str] = []
+
+    def versions_of(article_id):
+        asked_for.append(article_id)
+        return versions
+
+    before = Session(messages=(("user", "old"), ("assistant", "old answer")), browser_lang="en")
+    answer = _answer(*cits)
+    s = before.answered("Q", ("user", "Q"), answer, "A!", keep=5, versions_of=versions_of)
+    assert s.article == expected_article and s.version == expected_version
+    assert asked_for == ([expected_article] if expected_article else [])
+    assert s.messages == (*before.messages, ("user", "Q"), ("assistant", "A!"))
+    assert s.last is answer and s.answer_lang == "ru" and s.browser_lang == "en"
+
+
+def test_cleared_session_remembers_only_the_languages():
+    full = Session(
+        questions=("q",),
+        messages=(("user", "q"),),
+        last=_answer(),
+        answer_lang="ru",
+        browser_lang="en",
+        article="a:1",
+        version="ru",
+    )
+    assert full.cleared() == Session(answer_lang="ru", browser_lang="en")

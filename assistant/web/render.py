@@ -1,0 +1,267 @@
+"""What the web chat shows, as pure functions of text: escaping, the answer, the panels, the choices.
+
+Takes: plain values (answer Markdown from answer.render, `Citation`s, a `Provision`, the `[ui]` labels
+of one language, an Accept-Language header, a language code).
+Gives: strings of inert Markdown or HTML, lists of (label, value) choices, and the language picks of the
+interface (`ui_language`, `browser_language`, `choose_version`, `check_language_code`). Nothing here
+imports gradio or touches the index, so all of it is unit-tested in tests/unit/test_webapp_render.py.
+
+Rendering is inert by construction: every character of user and corpus text that HTML or Markdown
+could interpret (tags, entities, links, images, emphasis, lists, math) is escaped, so a question or a
+document can only ever show up as text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.core.errors import InputError
+from assistant.core.langs import LANGS
+
+if TYPE_CHECKING:
+    from assistant.answer.citations import Citation
+    from assistant.corpus.provisions import Provision
+
+LANG_CODES = ("auto", *LANGS)
+UI_LANGS = LANGS
+DEFAULT_UI_LANG = "kk"  # the interface's first language; refusals fall back to core.langs.FALLBACK_LANG
+
+# ------------------------------------------------------------------------------ inert text
+
+# Every ASCII character Markdown (CommonMark + GFM + Gradio's math) may treat as syntax. Escaping `:`
+# and `.` also defeats GFM's bare-URL, www. and e-mail autolinks, which match on the raw text.
+_MD_PUNCT = frozenset("\\`*_{}[]()#+-.!|~:$=^%@/")
+_MD_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+# Control characters other than tab/newline have no business on screen.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """`text` with one kind of line break and no control characters (other than tab and newline)."""
+    return _CONTROL.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as Markdown that renders to exactly this text: no tag, link, image, list or emphasis."""
+    out: list[str] = []
+    for ch in clean(text):
+        if ch in _MD_HTML:
+            out.append(_MD_HTML[ch])
+        elif ch in _MD_PUNCT:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def escape_html(text: str) -> str:
+    """`text` safe inside HTML elements and attributes.
+
+    `$ { } \\`` are encoded too: Gradio's HTML component evaluates its template as a JS template
+    literal, and nothing we show should ever look like one.
+    """
+    escaped = html.escape(clean(text), quote=True)
+    return escaped.replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;").replace("`", "&#96;")
+
+
+def _html_lines(text: str) -> str:
+    return "<br>".join(escape_html(line) for line in clean(text).split("\n"))
+
+
+_LABEL_LINE = re.compile(r"^— \*\*(.+)\*\*$")  # the label under a quote («> — **UNCAC, Art. 54**»)
+_HEADING_LINE = re.compile(r"^\*\*(.+):\*\*$")  # «**Commentary in the research article:**»
+
+
+def answer_markdown(text: str) -> str:
+    """An `Answer.answer` (Markdown written by answer.render) made inert, keeping its own structure.
+
+    Only the structure that answer.render itself writes survives: the `> ` of quoted lines, the bold
+    label under a quote, the bold commentary heading, and hard line breaks. Everything else, including
+    every character of the quoted corpus text, is escaped.
+    """
+    lines: list[str] = []
+    for raw in clean(text).split("\n"):
+        hard_break = raw.endswith("  ")
+        body = raw.rstrip()
+        prefix = ""
+        if body.startswith(">"):
+            prefix, body = ">", body[1:].removeprefix(" ")
+        if m := _LABEL_LINE.match(body):
+            shown = "— **" + escape_markdown(m.group(1)) + "**"
+        elif m := _HEADING_LINE.match(body):
+            shown = "**" + escape_markdown(m.group(1)) + ":**"
+        else:
+            shown = escape_markdown(body)
+        line = f"{prefix} {shown}" if prefix and shown else (prefix or shown)
+        lines.append(line + ("  " if hard_break and shown else ""))
+    return "\n".join(lines)
+
+
+def progressive(markdown: str) -> list[str]:
+    """The answer in growing pieces, one more paragraph each, for progressive display.
+
+    Cut only at blank lines: an escaped paragraph is never split inside an escape sequence.
+    """
+    parts = markdown.split("\n\n")
+    return ["\n\n".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def chat_value(messages: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """(role, inert Markdown) pairs as the chat component's list of messages."""
+    return [{"role": role, "content": content} for role, content in messages]
+
+
+def header_markdown(ui: Mapping[str, str]) -> str:
+    """The page heading: title and subtitle."""
+    return f"## {escape_markdown(ui['title'])}\n\n{escape_markdown(ui['subtitle'])}"
+
+
+def disclaimer_markdown(disclaimer: str) -> str:
+    """The disclaimer under the chat, in italics."""
+    return f"*{escape_markdown(disclaimer)}*"
+
+
+# ------------------------------------------------------------------------------ panels
+
+
+def sources_html(
+    citations: Sequence[Citation],
+    ui: Mapping[str, str],
+    answer_lang: str,
+    language_names: Mapping[str, str],
+    disclaimer: str,
+) -> str:
+    """The sources panel: each citation's label, id, language note and quoted text; then the note."""
+    head = f'<div class="ara-sources"><h3>{escape_html(ui["sources"])}</h3>'
+    note = f'<p class="ara-note">{escape_html(disclaimer)}</p></div>'
+    if not citations:
+        return f'{head}<p class="ara-empty">{escape_html(ui["sources_empty"])}</p>{note}'
+    items = []
+    for c in citations:
+        meta = [f"<code>{escape_html(c.id)}</code>"]
+        if c.role == "commentary":
+            meta.append(escape_html(ui["source_commentary"]))
+        if c.source_lang != answer_lang:
+            name = language_names.get(c.source_lang, c.source_lang)
+            meta.append(escape_html(ui["source_language"].format(language=name)))
+        title = f'<div class="ara-source-title">{escape_html(c.title)}</div>' if c.title else ""
+        items.append(
+            f'<li class="ara-source" data-id="{escape_html(c.id)}">'
+            f'<div class="ara-source-label">{escape_html(c.label)}</div>{title}'
+            f'<div class="ara-source-meta">{" · ".join(meta)}</div>'
+            f'<blockquote class="ara-source-quote" lang="{escape_html(c.source_lang)}">'
+            f"{_html_lines(c.quote)}</blockquote></li>"
+        )
+    return f'{head}<ol class="ara-source-list">{"".join(items)}</ol>{note}'
+
+
+def article_html(provision: Provision | None, heading: str, ui: Mapping[str, str], note: str = "") -> str:
+    """The whole-article panel: heading, title, an optional note, the article's paragraphs."""
+    if provision is None:
+        return f'<div class="ara-article"><p class="ara-empty">{escape_html(ui["article_empty"])}</p></div>'
+    paragraphs = "".join(f"<p>{escape_html(p)}</p>" for p in clean(provision.text).split("\n") if p.strip())
+    title = f'<div class="ara-article-title">{escape_html(provision.title)}</div>' if provision.title else ""
+    shown_note = f'<p class="ara-article-note">{escape_html(note)}</p>' if note else ""
+    return (
+        f'<div class="ara-article" lang="{escape_html(provision.lang)}">'
+        f"<h4>{escape_html(heading)}</h4>{title}{shown_note}"
+        f'<div class="ara-article-text">{paragraphs}</div></div>'
+    )
+
+
+def version_note(
+    shown: Provision | None,
+    available: Iterable[str],
+    wanted: str,
+    ui: Mapping[str, str],
+    names: Mapping[str, str],
+) -> str:
+    """The note over an article shown in another language than `wanted` («no Kazakh version»), else ""."""
+    if shown is None or wanted in set(available):
+        return ""
+    return ui["version_missing"].format(language=names.get(wanted, wanted))
+
+
+# ------------------------------------------------------------------------------ choices and languages
+
+
+def article_id_of(citation: Citation) -> str:
+    return f"{citation.instrument}:{citation.article}"
+
+
+def article_choices(
+    citations: Iterable[Citation], label_of: Callable[[str, str], str], lang: str
+) -> list[tuple[str, str]]:
+    """(label, article id) of each cited article, once, in citation order (dropdown choices)."""
+    seen: dict[str, str] = {}
+    for c in citations:
+        aid = article_id_of(c)
+        if aid not in seen:
+            seen[aid] = label_of(aid, lang)
+    return [(lab, aid) for aid, lab in seen.items()]
+
+
+def language_choices(ui: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The language radio's (label, code) pairs: auto first, then kk, ru, en."""
+    return [(ui["auto"], "auto"), (ui["lang_kk"], "kk"), (ui["lang_ru"], "ru"), (ui["lang_en"], "en")]
+
+
+def version_choices(available: Iterable[str], ui: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The (label, code) pairs of the language versions an article has, in kk, ru, en order."""
+    have = set(available)
+    return [(ui[f"lang_{lang}"], lang) for lang in UI_LANGS if lang in have]
+
+
+def example_questions(uis: Mapping[str, Mapping[str, str]], ui_lang: str) -> list[str]:
+    """Examples in the interface language first, then the Kazakh and Russian ones."""
+    out: list[str] = []
+    for lang in (ui_lang, "kk", "ru"):
+        for line in uis[lang]["examples_list"].splitlines():
+            if line.strip() and line.strip() not in out:
+                out.append(line.strip())
+    return out
+
+
+def choose_version(available: Iterable[str], wanted: str | None) -> str | None:
+    """The language version to show: the wanted one if the corpus has it, else ru, en, kk."""
+    have = set(available)
+    for lang in (wanted, "ru", "en", "kk"):
+        if lang in have:
+            return lang
+    return None
+
+
+def browser_language(accept_language: str | None) -> str | None:
+    """The first of kk/ru/en in an Accept-Language header, by preference weight."""
+    ranked: list[tuple[float, int, str]] = []
+    for pos, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in UI_LANGS and q > 0:
+            ranked.append((-q, pos, primary))
+    return min(ranked)[2] if ranked else None
+
+
+def ui_language(choice: str, answer_lang: str | None, browser_lang: str | None) -> str:
+    """The interface language: the chosen one; for «auto», the last answer's, else the browser's."""
+    for lang in (choice, answer_lang, browser_lang):
+        if lang in UI_LANGS:
+            return lang
+    return DEFAULT_UI_LANG
+
+
+def check_language_code(code: object) -> str:
+    """A language code of the API, normalised; InputError naming the valid codes otherwise."""
+    value = code.strip().lower() if isinstance(code, str) else code
+    if value not in LANG_CODES:
+        raise InputError(f"unknown language code {code!r}; use one of {', '.join(LANG_CODES)}")
+    return str(value)
