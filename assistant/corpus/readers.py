@@ -52,6 +52,7 @@ MIN_LETTERS_PER_PAGE = 40
 class Block:
     text: str
     level: int = 0  # 1..6: a heading the document itself marks (DOCX heading style, <h1>..<h6>, `#`)
+    bold: bool = False  # a PDF line set wholly in a bold font (headings, in most printed treaties)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Extracted:
     format: str  # one of FORMATS
     name: str  # the file name shown in reports
     pages: tuple[tuple[str, ...], ...] = ()  # PDF: the text layer's lines, page by page
+    bold: frozenset[str] = frozenset()  # PDF: the text of every run set in a bold font (whitespace folded)
     blocks: tuple[Block, ...] = ()  # every other format
     page_count: int = 0
 
@@ -202,8 +204,15 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> Extracted:
                     f"{name} is an encrypted PDF; remove the password (e.g. `qpdf --decrypt in.pdf out.pdf`) and add that file"
                 )
         pages: list[tuple[str, ...]] = []
+        bold: set[str] = set()
+
+        def visit(text: str, cm, tm, font, size) -> None:  # noqa: ANN001
+            base = str((font or {}).get("/BaseFont", ""))
+            if text.strip() and re.search(r"bold|black|heavy|semibold|demi", base, re.I):
+                bold.add(" ".join(text.split()))
+
         for page in reader.pages:
-            text = page.extract_text() or ""
+            text = page.extract_text(visitor_text=visit) or ""
             pages.append(tuple(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
     except UserDocumentError:
         raise
@@ -214,7 +223,7 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> Extracted:
         raise _refuse(
             f"{name} has no text layer (a scan?); it needs OCR first (e.g. `ocrmypdf in.pdf out.pdf`), then add the result"
         )
-    return Extracted(format="pdf", name=name, pages=tuple(pages), page_count=len(pages))
+    return Extracted(format="pdf", name=name, pages=tuple(pages), bold=frozenset(bold), page_count=len(pages))
 
 
 # ------------------------------------------------------------------------------------------ DOCX

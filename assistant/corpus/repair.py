@@ -112,7 +112,7 @@ _ENDS_SENTENCE = re.compile(r"[.;:,!?]$")
 def article_heading(line: str) -> bool:
     """Whether a plain line is an article heading («Статья 5», «Статья 5. Title», «5-бап», «Article 5»)."""
     text = line.replace("*", "").strip()
-    if len(text) > 200 or text.endswith((",", ";")):
+    if len(text) > 200 or text.endswith((",", ";")) or text[:1].islower():  # «статья 13 настоящего ...»
         return False
     for rx in (_ART_RU, _ART_EN, _ART_KK):
         m = rx.match(text)
@@ -132,7 +132,7 @@ def _chapter_heading(line: str) -> bool:
     if not m:
         return False
     # «Глава 2», «РАЗДЕЛ I», «Part III»: the word is followed by a number, not by running text
-    return bool(re.match(r"^\w+\s*([IVXLІ]+|\d+)\b", text, re.I)) or text.isupper()
+    return bool(re.match(r"^\w+\s*(?:[IVXLІ]+|\d+)(?![a-zа-яёәіңғүұқөһ\d])", text)) or text.isupper()
 
 
 def _promote(blocks: list[Block]) -> tuple[list[Block], int]:
@@ -140,6 +140,8 @@ def _promote(blocks: list[Block]) -> tuple[list[Block], int]:
     out: list[Block] = []
     count = 0
     seen_article = any(b.level and article_heading(b.text) for b in blocks)
+    # a PDF that sets its headings in bold says which lines are titles: no guessing from the words then
+    guess_titles = not any(b.bold for b in blocks)
     first_article = next((i for i, b in enumerate(blocks) if article_heading(b.text)), len(blocks))
     expect_title = False
     for i, block in enumerate(blocks):
@@ -153,6 +155,8 @@ def _promote(blocks: list[Block]) -> tuple[list[Block], int]:
             level = 3
         elif _chapter_heading(text) or _PREAMBLE.match(text) and len(text) < 40:
             level = 2
+        elif block.bold and not text.endswith((".", ";", ",")):
+            level = 1 if i < first_article else 4  # a title, or a section/article title set in bold
         elif (
             expect_title
             and len(text) < 150
@@ -163,8 +167,10 @@ def _promote(blocks: list[Block]) -> tuple[list[Block], int]:
         ):
             level = 4  # «Article 5» on one line, its title on the next
         elif (
-            i < first_article
+            guess_titles
+            and i < first_article
             and not seen_article
+            and ". " not in text
             and len(text) < 400
             and text[:1].isupper()
             and not _ENDS_SENTENCE.search(text)
@@ -174,7 +180,7 @@ def _promote(blocks: list[Block]) -> tuple[list[Block], int]:
         expect_title = level == 3 and not _rest_of_article(text)
         if level:
             count += 1
-        out.append(Block(text, level))
+        out.append(Block(text, level, block.bold))
     return out, count
 
 
@@ -215,7 +221,8 @@ def _strip_furniture(pages: tuple[tuple[str, ...], ...]) -> tuple[list[list[str]
         keep = []
         for j, line in enumerate(page):
             in_zone = j < _ZONE or j >= len(page) - _ZONE
-            if in_zone and (_fold(line) in repeated or _PAGE_NUMBER.match(line)):
+            heading = article_heading(line) or _chapter_heading(line)  # «8-бап» tops many pages
+            if in_zone and not heading and (_fold(line) in repeated or _PAGE_NUMBER.match(line)):
                 removed += 1
                 continue
             keep.append(line)
@@ -223,22 +230,28 @@ def _strip_furniture(pages: tuple[tuple[str, ...], ...]) -> tuple[list[list[str]
     return out, removed
 
 
-def _join_lines(lines: list[str]) -> tuple[list[str], int, int]:
-    """Re-join lines the PDF layout wrapped; rejoin words hyphenated at a line end."""
+def _join_lines(lines: list[str], bold: frozenset[str] = frozenset()) -> tuple[list[Block], int, int]:
+    """Re-join lines the PDF layout wrapped; rejoin words hyphenated at a line end. A bold line is only
+    joined to a bold one (a heading wrapped over two lines), never to the body text around it."""
     if not lines:
         return [], 0, 0
+    is_bold = [" ".join(line.split()) in bold for line in lines]
     lengths = sorted(len(line) for line in lines)
     full = lengths[int(0.9 * (len(lengths) - 1))]
     flat = " ".join(lines)
     hyphenated = {w.lower() for w in re.findall(r"\w+-\w+", flat)}
     words = {w.lower() for w in re.findall(r"\w+", flat)}
     out: list[str] = []
+    out_bold: list[bool] = []
     hyphens = joined = 0
-    for line in lines:
-        if not out:
+    last = ""  # the previous physical line (out[-1] may be several joined ones)
+    for line, line_bold in zip(lines, is_bold, strict=True):
+        if not out or out_bold[-1] != line_bold:
             out.append(line)
+            out_bold.append(line_bold)
+            last = line
             continue
-        prev = out[-1]
+        prev, physical, last = out[-1], last, line
         m = re.search(r"(\w+)-$", prev)
         n = re.match(r"(\w+)", line)
         if m and n and not article_heading(line):
@@ -253,15 +266,27 @@ def _join_lines(lines: list[str]) -> tuple[list[str], int, int]:
             hyphens += 1
             continue
         starts_item = bool(_PARA.match(line) or _SUB.match(line) or line.startswith(("- ", "• ", "– ")))
-        heading = article_heading(line) or article_heading(prev) or _chapter_heading(line)
-        wrapped = len(prev) >= 0.75 * full and not re.search(r"[.;:!?]$", prev)
+        heading = article_heading(line) or article_heading(prev) or _chapter_heading(line) or _chapter_heading(prev)
+        wrapped = len(physical) >= 0.75 * full and not re.search(r"[.;:!?]$", prev)
+        if line_bold:  # a bold heading wrapped over lines (capitals are wide: count no characters)
+            wrapped = not re.search(r"[.;:!?]$", prev)
         continues = line[:1].islower() and not re.search(r"[.;:!?]$", prev)
+        # «... описанной в подпункте» / «а) настоящего пункта»: a full line ending mid-phrase wraps onto
+        # what only looks like an item marker (lists follow «:», «;», «.» or a conjunction)
+        mid_phrase = (
+            len(physical) >= 0.9 * full
+            and re.search(r"[^\W\d_]$", prev)
+            and not re.search(r"\b(и|или|либо|және|немесе|не|and|or)$", prev, re.I)
+        )
+        if starts_item and mid_phrase and not line.startswith(("- ", "• ", "– ")):
+            starts_item = False
         if not heading and not starts_item and (wrapped or continues):
             out[-1] = f"{prev} {line}"
             joined += 1
             continue
         out.append(line)
-    return out, hyphens, joined
+        out_bold.append(line_bold)
+    return [Block(t, 0, b) for t, b in zip(out, out_bold, strict=True)], hyphens, joined
 
 
 # ------------------------------------------------------------------------------------------ entry
@@ -272,8 +297,7 @@ def to_markdown(extracted: Extracted) -> tuple[str, Repairs]:
     furniture = hyphens = joined = 0
     if extracted.format == "pdf":
         pages, furniture = _strip_furniture(extracted.pages)
-        lines, hyphens, joined = _join_lines([line for page in pages for line in page])
-        blocks = [Block(line) for line in lines]
+        blocks, hyphens, joined = _join_lines([line for page in pages for line in page], extracted.bold)
     else:
         blocks = [Block(_characters(b.text).strip(), b.level) for b in extracted.blocks]
         if extracted.format in ("text", "markdown"):
