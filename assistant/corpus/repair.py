@@ -271,6 +271,8 @@ def _join_lines(lines: list[str], bold: frozenset[str] = frozenset()) -> tuple[l
         if line_bold:  # a bold heading wrapped over lines (capitals are wide: count no characters)
             wrapped = not re.search(r"[.;:!?]$", prev)
         continues = line[:1].islower() and not re.search(r"[.;:!?]$", prev)
+        if re.fullmatch(r"(и|или|либо|және|немесе|and|or)", line, re.I) and prev.endswith(";"):
+            continues = True  # «...; или» wrapped: the conjunction closes the item above
         # «... описанной в подпункте» / «а) настоящего пункта»: a full line ending mid-phrase wraps onto
         # what only looks like an item marker (lists follow «:», «;», «.» or a conjunction)
         mid_phrase = (
