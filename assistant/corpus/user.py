@@ -590,22 +590,37 @@ def _embeddings(settings: Settings, embeddings: Any) -> Any:
     return make_embeddings(settings, lazy=True)
 
 
-def add(settings: Settings, prepared: Prepared, *, embeddings: Any = None, progress: bool | None = False):  # noqa: ANN201
-    """Store the document and its manifest entry, and bring the index up to date (only its provisions are
-    embedded). Returns the index's `BuildReport`. On any failure the user corpus and the index are as before."""
+def add(
+    settings: Settings,
+    prepared: Prepared | Sequence[Prepared],
+    *,
+    embeddings: Any = None,
+    progress: bool | None = False,
+):  # noqa: ANN201
+    """Store the document(s) and manifest entries, and bring the index up to date (only their provisions
+    are embedded; several documents share one index build). Returns the index's `BuildReport`. On any
+    failure the user corpus and the index are as before."""
     from assistant.index.store import build_index
 
+    batch = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     user_dir = _user_dir(settings)
-    entry = prepared.entry
     with _locked(user_dir):
         _recover(settings)
-        bundled, committed = _check_id(settings, entry.instrument, entry.lang, entry.kind)
-        _check_aliases(merge(bundled, committed, user_dir), entry.instrument, entry.aliases)
-        pending = [*committed, entry]
-        written = [user_dir / entry.original, user_dir / entry.file]
+        pending = _read_entries(user_dir / MANIFEST) or []
+        committed = list(pending)
+        bundled = load_manifest(settings.path(settings.manifest))
+        for item in batch:
+            entry = item.entry
+            _check_id(settings, entry.instrument, entry.lang, entry.kind)
+            if any(e.instrument == entry.instrument and e.lang == entry.lang for e in pending):
+                raise IdCollisionError(f"{entry.instrument} [{entry.lang}] is given twice; add each version once")
+            _check_aliases(merge(bundled, pending, user_dir), entry.instrument, entry.aliases)
+            pending.append(entry)
+        written = [user_dir / p for item in batch for p in (item.entry.original, item.entry.file)]
         try:
-            write_atomic(user_dir / entry.original, prepared.data)
-            write_atomic(user_dir / entry.file, prepared.markdown.encode("utf-8"))
+            for item in batch:
+                write_atomic(user_dir / item.entry.original, item.data)
+                write_atomic(user_dir / item.entry.file, item.markdown.encode("utf-8"))
             _write_entries(user_dir / PENDING, pending)
             report = build_index(
                 settings,
