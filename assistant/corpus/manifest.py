@@ -43,6 +43,7 @@ __all__ = [
     "Names",
     "Refusal",
     "SourceDocument",
+    "document_path",
     "fetch",
     "file_sha256",
     "load_manifest",
@@ -117,6 +118,7 @@ class Instrument:
     kazakhstan: KazakhstanStatus = field(default_factory=KazakhstanStatus)
     aliases: tuple[str, ...] = ()
     partner: Names | None = None  # bilateral treaties: the other State, named in kk/ru/en
+    origin: str = "bundled"  # "bundled" (corpus/sources.toml) or "user" (added with `assistant add`)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class SourceDocument:
     # (near-complete copies that leave out signature lines or annexed forms are not complete)
     complete: bool = False
     notes: str = ""
+    origin: str = "bundled"  # "user": a document added with `assistant add` (never in sources.toml)
+    root: Path | None = None  # folder `file` is relative to, when not the corpus folder (user documents)
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ def _names(where: _Where, entry: str, table: Mapping[str, Any], key: str) -> Nam
 _INSTRUMENT_KEYS = ("kind", "title", "short", "partner", "adopted", "kazakhstan", "aliases")
 _ADOPTED_KEYS = ("date", "place", "note")
 _KZ_KEYS = tuple(KazakhstanStatus.__dataclass_fields__)
-_DOCUMENT_KEYS = tuple(f for f in SourceDocument.__dataclass_fields__)
+_DOCUMENT_KEYS = tuple(f for f in SourceDocument.__dataclass_fields__ if f not in ("origin", "root"))
 
 
 def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
@@ -459,7 +463,12 @@ def file_sha256(path: Path) -> str:
 
 
 def _target(corpus_dir: Path, doc: SourceDocument) -> Path:
-    return Path(corpus_dir).joinpath(*PurePosixPath(doc.file).parts)
+    return Path(doc.root or corpus_dir).joinpath(*PurePosixPath(doc.file).parts)
+
+
+def document_path(corpus_dir: Path | str, doc: SourceDocument) -> Path:
+    """Where a document's text is: the corpus folder, or for a user document its own folder."""
+    return _target(Path(corpus_dir), doc)
 
 
 def read_document(corpus_dir: Path | str, doc: SourceDocument) -> str:

@@ -722,8 +722,44 @@ def parse_research_article(text: str, source_file: str) -> list[Provision]:
     return provisions
 
 
+# First line of a user document added with `assistant add --as-paragraphs` (it has no article headings):
+# each paragraph becomes a provision `instrument:p<n>`. (The treaty parser skips `<meta` lines.)
+PARAGRAPHS_MARK = '<meta name="assistant-layout" content="paragraphs">'
+
+
+def parse_paragraphs(instrument: str, lang: str, parts: Iterable[tuple[str, str]]) -> list[Provision]:
+    """A document without article headings: one provision per paragraph (blank-line separated)."""
+    out: list[Provision] = []
+    for source_file, text in parts:
+        for block in re.split(r"\n\s*\n", text.replace(PARAGRAPHS_MARK, "")):
+            body = "\n".join(_clean(line) for line in block.split("\n") if line.strip())
+            if not body:
+                continue
+            key = f"p{len(out) + 1}"
+            out.append(
+                Provision(
+                    id=make_id(instrument, key),
+                    instrument=instrument,
+                    lang=lang,
+                    level="article",
+                    article=key,
+                    paragraph=None,
+                    sub=None,
+                    title="",
+                    chapter="",
+                    text=body.lstrip("# "),
+                    source_file=source_file,
+                )
+            )
+    if not out:
+        raise DocumentError(f"no text found for {instrument} ({lang}); check the document")
+    return out
+
+
 def provisions_from_texts(instrument: str, lang: str, parts: list[tuple[str, str]]) -> list[Provision]:
     """Dispatch one instrument-language to its parser (the research article has a format of its own)."""
+    if parts and parts[0][1].startswith(PARAGRAPHS_MARK):
+        return parse_paragraphs(instrument, lang, parts)
     if instrument == RESEARCH_ARTICLE:
         out: list[Provision] = []
         for source_file, text in parts:

@@ -56,8 +56,9 @@ from assistant.core.ids import (
     unit_id,
 )
 from assistant.core.settings import Settings
-from assistant.corpus.manifest import Manifest, file_sha256, load_manifest
+from assistant.corpus.manifest import Manifest, document_path, file_sha256
 from assistant.corpus.provisions import ARTICLE_SECTIONS, Provision, load_provisions
+from assistant.corpus.user import load_corpus_manifest
 from assistant.index.lexical import ANALYZER_VERSION
 
 SCHEMA = 2  # 2: items (sub-paragraphs) are lexical units too
@@ -451,19 +452,28 @@ def _indexed_files(manifest: Manifest) -> dict[str, str]:
 
 
 def corpus_checksums(manifest: Manifest, corpus_dir: Path) -> dict[str, str]:
-    return {
-        d.file: file_sha256(corpus_dir / d.file) for d in manifest.documents if (corpus_dir / d.file).exists()
-    }
+    paths = {d.file: document_path(corpus_dir, d) for d in manifest.documents}
+    return {file: file_sha256(path) for file, path in paths.items() if path.exists()}
 
 
 def build_index(
-    settings: Settings, embeddings, *, rebuild: bool = False, progress: bool | None = None
-) -> BuildReport:  # noqa: ANN001
-    """Bring the index up to date with the corpus; embeds only new or changed units."""
+    settings: Settings,
+    embeddings,  # noqa: ANN001
+    *,
+    rebuild: bool = False,
+    progress: bool | None = None,
+    manifest: Manifest | None = None,
+) -> BuildReport:
+    """Bring the index up to date with the corpus; embeds only new or changed units.
+
+    `manifest`: the corpus to index (default: the bundled manifest merged with the user corpus);
+    `assistant add` passes the one it is about to commit.
+    """
     started = time.perf_counter()
     index_dir = settings.path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(settings.path(settings.manifest))
+    if manifest is None:
+        manifest = load_corpus_manifest(settings)
     corpus_dir = settings.path(settings.corpus_dir)
     provisions = load_provisions(manifest, corpus_dir)  # verifies every file's sha256
     units = retrieval_units(provisions, unit_headers(manifest))
@@ -712,7 +722,7 @@ def open_index(settings: Settings, embeddings) -> Index:  # noqa: ANN001
             f"the index in {index_dir} was built with text analyzer {meta.analyzer or '(older)'}, this version "
             f"uses {ANALYZER_VERSION}; run `assistant index` (the vectors are reused)"
         )
-    manifest = load_manifest(settings.path(settings.manifest))
+    manifest = load_corpus_manifest(settings)  # bundled + user documents
     if meta.corpus != _indexed_files(manifest):
         # documents added to (or changed in) the manifest since indexing: the index does not hold them
         raise IndexMismatchError(
