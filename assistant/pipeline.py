@@ -44,6 +44,7 @@ class SearchHit:
 
 
 _CONVENTION = re.compile(r"(конвенц|convention|konvenc)", re.I)
+_BILATERAL = re.compile(r"(двусторонн|екіжақты|екi жақты|bilateral|ekizhakty)", re.I)
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
@@ -100,7 +101,9 @@ def decide_scope(  # noqa: ANN001
         return ScopeDecision(False, "no_treaty", country)
     concepts = set(find_concepts(request.text)) - policy.generic_concepts
     if policy.is_small_talk(text) and not topic_matched and not concepts:
-        return ScopeDecision(False)  # «какая погода в Страсбурге?» names a convention's city, not a question on it
+        return ScopeDecision(
+            False
+        )  # «какая погода в Страсбурге?» names a convention's city, not a question on it
     if any(h.pinned for h in hits) or request.instruments:
         return ScopeDecision(True)
     if policy.names_other_law(text):
@@ -217,12 +220,13 @@ class Assistant:
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
         """The best topic of the question (or, for a follow-up that names none, of the conversation)."""
         ids = [h.provision_id for h in hits]
-        found = self.topic_matcher.match(parsed.text, parsed.concepts, ids)
+        weight = self.settings.ranking.topic_agreement
+        found = self.topic_matcher.match(parsed.text, parsed.concepts, ids, agreement_weight=weight)
         if not found and history:
             from assistant.search.understand import find_concepts
 
             text = f"{history[-1]} {parsed.text}"
-            found = self.topic_matcher.match(text, find_concepts(text), ids)
+            found = self.topic_matcher.match(text, find_concepts(text), ids, agreement_weight=weight)
         # A question naming instruments is about a topic the map answers for them: prefer such topics.
         named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
         if named:
@@ -422,15 +426,28 @@ class Assistant:
         kind = question_kind(
             parsed.text,
             named_articles=any(h.pinned for h in hits),
-            research_article=research_only,
+            research_article=RESEARCH_ARTICLE in request.instruments,
             followup=parsed.followup,
         )
         if kind in ("article", "facts"):
             return None  # a named provision or the research article: quoted from retrieval as it is
+        if kind == "definition" and not topic.topic.id.startswith("definition-"):
+            return None  # «what is X» is answered by the defining article, which retrieval finds
         instruments = [i for i in request.instruments if i != RESEARCH_ARTICLE]
-        conventions_only = kind == "which" and bool(_CONVENTION.search(parsed.text))
+        scope = None
+        if kind == "which":
+            scope = (
+                "bilateral"
+                if _BILATERAL.search(parsed.text)
+                else "conventions"
+                if _CONVENTION.search(parsed.text)
+                else None
+            )
+        nearest: dict[str, list[str]] = {}
+        for h in hits:
+            nearest.setdefault(h.instrument, []).append(h.provision_id)
         made = self.topical.answer(
-            topic.topic, kind, parsed.language, instruments, terms, conventions_only=conventions_only
+            topic.topic, kind, parsed.language, instruments, terms, scope=scope, nearest=nearest
         )
         if made is None:
             return None
@@ -481,7 +498,9 @@ class Assistant:
         # compare instruments: show the best of several, conventions only when it says "convention".
         which = _WHICH.search(text)
         if not which:
-            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)
+            return pick_articles(
+                hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1
+            )
         allowed = None
         if _CONVENTION.search(which.group(0)):
             allowed = {

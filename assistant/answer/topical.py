@@ -157,26 +157,31 @@ class TopicAnswerer:
         instruments: Sequence[str],
         terms: Mapping[str, set[str]],
         *,
-        conventions_only: bool = False,
+        scope: str | None = None,
+        nearest: Mapping[str, Sequence[str]] | None = None,
     ) -> TopicAnswer | None:
-        """The answer in the shape of `kind`; None when the map cannot answer (an instrument not yet mapped)."""
+        """The answer in the shape of `kind`; None when the map cannot answer (an instrument not yet mapped).
+
+        `scope` («conventions», «bilateral») narrows a «which instrument» overview; `nearest` gives, per
+        instrument, the provisions retrieval ranked for the question, to show beside a «no such provision».
+        """
         if any(i not in topic.instruments() and i not in topic.none for i in instruments):
             return None  # not reviewed for this topic: retrieval answers instead
         if kind == "compare":
             return self._compare_answer(topic, lang, instruments, terms)
         if instruments:
-            return self._for_instruments(topic, lang, instruments, terms)
-        return self._overview(topic, lang, terms, conventions_only=conventions_only)
+            return self._for_instruments(topic, lang, instruments, terms, nearest or {})
+        return self._overview(topic, lang, terms, scope=scope)
 
     def _overview(
-        self, topic: Topic, lang: str, terms: Mapping[str, set[str]], *, conventions_only: bool
+        self, topic: Topic, lang: str, terms: Mapping[str, set[str]], *, scope: str | None
     ) -> TopicAnswer | None:
         """«Which instrument …?» and open questions: the main provisions of each instrument, strongest first."""
         chosen: list[TopicProvision] = []
         per: dict[str, int] = {}
         instruments: list[str] = []
         for p in topic.provisions:
-            if p.weight != "main" or (conventions_only and not self._is_convention(p.instrument)):
+            if p.weight != "main" or not self._in_scope(p.instrument, scope):
                 continue
             if p.instrument not in instruments:
                 if len(instruments) >= self.max_instruments:
@@ -192,12 +197,22 @@ class TopicAnswerer:
         return self._render(t.render("topic.lead", topic=topic.title[lang]), chosen, topic, lang, terms)
 
     def _for_instruments(
-        self, topic: Topic, lang: str, instruments: Sequence[str], terms: Mapping[str, set[str]]
+        self,
+        topic: Topic,
+        lang: str,
+        instruments: Sequence[str],
+        terms: Mapping[str, set[str]],
+        nearest: Mapping[str, Sequence[str]],
     ) -> TopicAnswer | None:
-        """Named instruments: for each, yes (its provisions), related only, or no (`none`) — in that order."""
+        """Named instruments: for each, yes (its provisions), related only, or no (`none`) — in that order.
+
+        A «no» shows the provision of that instrument retrieval ranked first for the question (it is what
+        the user will want to read next), marked as the nearest provision, not as an answer.
+        """
         t = self.templates[lang]
         lines: list[str] = []
         chosen: list[TopicProvision] = []
+        closest: list[str] = []
         for inst in instruments:
             name = self.name(inst, lang)
             mapped = topic.for_instrument(inst)
@@ -210,17 +225,21 @@ class TopicAnswerer:
                 chosen += list(mapped[:1])
             else:
                 lines.append(t.render("topic.none", instrument=name))
-        if not chosen:
-            # Only «no» answers: say so, and point to the instruments that do have such a provision.
-            others = [p for p in topic.provisions if p.weight == "main" and p.instrument not in instruments][
-                :3
-            ]
-            if others:
-                labels = ", ".join(self.label_of(p.id, lang) for p in others)
-                lines.append(t.render("topic.see_also", provisions=labels))
-            body = self._render("\n\n".join(lines), others, topic, lang, terms)
-            return body
-        return self._render("\n\n".join(lines), chosen, topic, lang, terms)
+                closest += [pid for pid in nearest.get(inst, ()) if ":" in pid][:1]
+        answer = self._render("\n\n".join(lines), chosen, topic, lang, terms)
+        if not closest:
+            return answer
+        extra = [x for x in (self._nearest(pid, lang, terms) for pid in closest) if x is not None]
+        text = answer.text + "\n\n" + t.get("topic.nearest") + "\n\n" + self._quote_blocks(extra, lang)
+        return TopicAnswer(text, answer.citations + tuple(self._citation(x, None) for x in extra))
+
+    def _nearest(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> ComparedProvision | None:
+        quote = self._quote(pid, lang, terms)
+        if quote is None:
+            return None
+        text = f"{quote.lead_in}\n… {quote.text}" if quote.lead_in else quote.text
+        pid = quote.provision.id
+        return ComparedProvision(pid, self.label_of(pid, lang), "", text, quote.provision.lang, "nearest")
 
     def _compare_answer(
         self, topic: Topic, lang: str, instruments: Sequence[str], terms: Mapping[str, set[str]]
@@ -289,7 +308,7 @@ class TopicAnswerer:
             blocks.append(block)
         return "\n\n".join(blocks)
 
-    def _citation(self, p: ComparedProvision, topic: Topic) -> Citation:
+    def _citation(self, p: ComparedProvision, topic: Topic | None) -> Citation:
         prov = self.store.get(p.id, p.quote_lang)
         return Citation(
             id=p.id,
@@ -300,11 +319,16 @@ class TopicAnswerer:
             quote=p.quote,
             source_lang=p.quote_lang,
             summary=p.says,
-            topic=topic.id,
+            topic=topic.id if topic else "",
         )
 
-    def _is_convention(self, instrument: str) -> bool:
-        return self.kinds.get(instrument) not in ("bilateral", "article")
+    def _in_scope(self, instrument: str, scope: str | None) -> bool:
+        kind = self.kinds.get(instrument)
+        if scope == "conventions":
+            return kind not in ("bilateral", "article")
+        if scope == "bilateral":
+            return kind == "bilateral"
+        return True
 
 
 def _cell(text: str) -> str:

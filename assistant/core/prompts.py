@@ -51,6 +51,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "topic.has_related": frozenset({"instrument"}),
     "topic.none": frozenset({"instrument"}),
     "topic.see_also": frozenset({"provisions"}),
+    "topic.nearest": frozenset(),
     "topic.summary_note": frozenset(),
     "compare.title": frozenset({"topic"}),
     "compare.instrument": frozenset(),

@@ -76,6 +76,7 @@ class RankingConfig(BaseModel):
     # topic map (search/topics.py, answer/topical.py): a topic answers when it scores at least this
     # (question words its phrasings cover + 0.5 per glossary concept + agreement with retrieval)
     min_topic_score: float = Field(2.0, ge=0)
+    topic_agreement: float = Field(2.0, ge=0)  # weight of retrieval agreeing with a topic's provisions
     topic_max_instruments: int = Field(5, ge=1)
     topic_max_per_instrument: int = Field(2, ge=1)
 

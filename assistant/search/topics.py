@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.core.ids import covers
+from assistant.core.langs import LANGS
 from assistant.corpus.topics import SIGNAL_KEYS, Topic, TopicMap
-from assistant.search.understand import PhraseIndex, words_of
+from assistant.search.understand import words_of
+from assistant.text.tokenize import phrase_stems, stem_matches
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,38 @@ class TopicMatch:
 
 
 class TopicMatcher:
-    def __init__(self, topic_map: TopicMap) -> None:
+    """Finds topics by their phrasings: every word of a phrasing must occur (inflected forms allowed), in any
+    order, within a short window of the question («исполнить постановление иностранного суда о конфискации»
+    has «исполнить постановление о конфискации» with two words between)."""
+
+    def __init__(self, topic_map: TopicMap, *, slack: int = 4) -> None:
         self.topic_map = topic_map
-        entries = [
-            (t.id, phrase) for t in topic_map.topics.values() for key in SIGNAL_KEYS for phrase in t.signals[key]
-        ]
-        entries += [(t.id, t.title[lang]) for t in topic_map.topics.values() for lang in ("kk", "ru", "en")]
-        self._index = PhraseIndex(entries, gap=1)
+        self.slack = slack
+        self._phrases: list[tuple[str, tuple[str, ...]]] = []
+        for t in topic_map.topics.values():
+            phrases = [p for key in SIGNAL_KEYS for p in t.signals[key]] + [t.title[lang] for lang in LANGS]
+            for phrase in dict.fromkeys(phrases):
+                stems = phrase_stems(phrase)
+                if stems:
+                    self._phrases.append((t.id, stems))
+
+    def _covered(self, words: Sequence[str]) -> dict[str, set[int]]:
+        positions: dict[str, list[int]] = {}
+
+        def where(stem: str) -> list[int]:
+            if stem not in positions:
+                positions[stem] = [i for i, w in enumerate(words) if stem_matches(stem, w)]
+            return positions[stem]
+
+        covered: dict[str, set[int]] = {}
+        for tid, stems in self._phrases:
+            found = [where(s) for s in stems]
+            if not all(found):
+                continue
+            chosen = _tightest(found)
+            if max(chosen) - min(chosen) <= len(stems) - 1 + self.slack:
+                covered.setdefault(tid, set()).update(chosen)
+        return covered
 
     def match(
         self,
@@ -43,22 +70,32 @@ class TopicMatcher:
         hit_ids: Sequence[str] = (),
         *,
         agreement_depth: int = 10,
+        agreement_weight: float = 1.0,
     ) -> list[TopicMatch]:
-        """Topics the question is about, best first (empty when none of their phrasings occur)."""
-        words = words_of(text)
-        covered: dict[str, set[int]] = {}
-        for start, end, tid in self._index.find(words):
-            covered.setdefault(tid, set()).update(range(start, end))
-        out: list[TopicMatch] = []
+        """Topics the question is about, best first (only topics with a phrasing or a glossary concept in it)."""
+        covered = self._covered(words_of(text))
         top_hits = list(hit_ids[:agreement_depth])
-        for tid, positions in covered.items():
-            topic = self.topic_map.topics[tid]
+        out: list[TopicMatch] = []
+        for topic in self.topic_map.topics.values():
+            positions = covered.get(topic.id, set())
             named = len(set(topic.glossary) & set(concepts))
+            if not positions and not named:
+                continue
             agreement = sum(
                 1.0 / (1 + rank)
                 for rank, hid in enumerate(top_hits)
                 if any(covers(p.id, hid) or covers(hid, p.id) for p in topic.provisions)
             )
-            score = len(positions) + 0.5 * named + agreement
+            score = len(positions) + 0.5 * named + agreement_weight * agreement
             out.append(TopicMatch(topic, round(score, 4), len(positions), round(agreement, 4)))
         return sorted(out, key=lambda m: (-m.score, m.topic.id))
+
+
+def _tightest(found: list[list[int]]) -> list[int]:
+    """One position per word of a phrase, as close together as the question allows (greedy on the first word)."""
+    best: list[int] | None = None
+    for start in found[0]:
+        chosen = [start] + [min(ps, key=lambda p: abs(p - start)) for ps in found[1:]]
+        if best is None or max(chosen) - min(chosen) < max(best) - min(best):
+            best = chosen
+    return best or []

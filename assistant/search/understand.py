@@ -560,9 +560,6 @@ def understand(
 
 # ------------------------------------------------------------------------------------ shared matcher
 
-PhraseIndex = _PhraseIndex  # the glossary's phrase matcher, also used for the topic map's phrasings
-
-
 def words_of(text: str) -> list[str]:
     """The folded word tokens of `text`, as the phrase matcher reads them."""
     return [t for t, _ in match_tokens(text)]
