@@ -258,7 +258,8 @@ def _corpus(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
 
 
 def _index(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
-    from assistant.index.store import build_index, read_meta
+    from assistant.index.build import build_index
+    from assistant.index.generation import read_meta
     from assistant.model.embeddings import make_embeddings
 
     if args.stats and not args.rebuild:

@@ -146,7 +146,7 @@ class Assistant:
             embeddings = self.embeddings
             with self._lock:
                 if self._index is None:
-                    from assistant.index.store import open_index
+                    from assistant.index.open import open_index
 
                     index = open_index(self.settings, embeddings)
                     stale = index.stale_files(self.settings.path(self.settings.corpus_dir))

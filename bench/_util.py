@@ -167,7 +167,7 @@ def make_bench_home(home: Path, *, index_from: Path | None = None) -> Path:
     for shared in ("models", "prompts"):
         (home / shared).symlink_to(ROOT / shared)
     if index_from is not None:
-        from assistant.index.store import copy_index
+        from assistant.index.open import copy_index
 
         copy_index(index_from, home / "index")
     return home

@@ -255,7 +255,7 @@ class Bench:
             return {"error": f"`assistant index` failed: {run.last_error}"}
         self.home, self.home_source = home, "cold_build"
         from assistant.core.settings import load_settings
-        from assistant.index.store import index_path, read_meta
+        from assistant.index.generation import index_path, read_meta
 
         settings = load_settings(home=home)
         meta = read_meta(settings)
@@ -274,7 +274,7 @@ class Bench:
         # No cold build this run: re-index a copy of the repository's own index.
         from assistant.core.errors import IndexMissingError
         from assistant.core.settings import load_settings
-        from assistant.index.store import index_path
+        from assistant.index.generation import index_path
 
         try:
             current = index_path(load_settings(home=ROOT))
@@ -308,7 +308,7 @@ class Bench:
 
     def noop_inprocess(self) -> dict[str, Any]:
         from assistant.core.settings import load_settings
-        from assistant.index.store import build_index
+        from assistant.index.build import build_index
 
         settings = load_settings(home=self._noop_home())
         embeddings = self.assistant.embeddings  # already loaded: the figure excludes model start-up
@@ -401,7 +401,8 @@ class Bench:
         import numpy as np
 
         from assistant.index.lexical import BM25Index
-        from assistant.index.store import Index, chroma_client, chroma_store, write_chroma
+        from assistant.index.open import Index
+        from assistant.index.vectors import chroma_client, chroma_store, write_chroma
 
         a = self.assistant
         settings = a.settings

@@ -40,7 +40,9 @@ def _questions() -> list[tuple[str, str]]:
     import yaml
 
     items = yaml.safe_load((ROOT / "tests" / "questions.yaml").read_text(encoding="utf-8"))
-    return [(q["lang"], q["question"]) for q in items if q.get("lang") in ("ru", "kk") and not q.get("history")][:40]
+    return [
+        (q["lang"], q["question"]) for q in items if q.get("lang") in ("ru", "kk") and not q.get("history")
+    ][:40]
 
 
 def _latency(assistant, questions, rounds: int = 2) -> dict[str, float]:  # noqa: ANN001
@@ -73,17 +75,30 @@ def parity() -> dict[str, dict[str, float]]:
             for path in sorted(docgen.RAW.glob("bilateral-*/*.md")):
                 rel = path.relative_to(docgen.RAW).as_posix()
                 lang = path.name[:2]
-                original = {p.id.split(":", 1)[1]: p for p in parse_treaty("x", lang, [(rel, path.read_text("utf-8"))])}
+                original = {
+                    p.id.split(":", 1)[1]: p
+                    for p in parse_treaty("x", lang, [(rel, path.read_text("utf-8"))])
+                }
                 if sum(1 for p in original.values() if p.article.isdigit()) == 0:
                     continue  # headings the bundled parser itself does not read (see docs/user-documents.md)
                 target = getattr(docgen, f"make_{fmt}")(path.read_text("utf-8"), Path(tmp) / f"d.{fmt}")
-                got = {p.id.split(":", 1)[1]: p for p in prepare(settings, str(target), instrument="x-bench", lang=lang, title="T").provisions}
+                got = {
+                    p.id.split(":", 1)[1]: p
+                    for p in prepare(
+                        settings, str(target), instrument="x-bench", lang=lang, title="T"
+                    ).provisions
+                }
                 shared = [k for k in original if k in got]
                 ids += len(original)
                 same += len(shared)
                 equal += sum(norm(original[k].text) == norm(got[k].text) for k in shared)
                 files += 1
-            out[fmt] = {"files": files, "provisions": ids, "ids_equal_pct": 100 * same / ids, "text_equal_pct": 100 * equal / same}
+            out[fmt] = {
+                "files": files,
+                "provisions": ids,
+                "ids_equal_pct": 100 * same / ids,
+                "text_equal_pct": 100 * equal / same,
+            }
     return out
 
 
@@ -97,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.core.errors import UserDocumentError
     from assistant.core.settings import load_settings
     from assistant.corpus import user
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from assistant.model.embeddings import make_embeddings
     from assistant.pipeline import Assistant
 
@@ -144,18 +159,37 @@ def main(argv: list[str] | None = None) -> int:
             src = sources[i % len(sources)]
             doc = docgen.make_docx(src.read_text("utf-8"), tmp / f"d{i}.docx")
             try:
-                batch.append(user.prepare(settings, str(doc), instrument=f"bench-{i}", lang=src.name[:2], title=f"Bench {i}"))
+                batch.append(
+                    user.prepare(
+                        settings, str(doc), instrument=f"bench-{i}", lang=src.name[:2], title=f"Bench {i}"
+                    )
+                )
             except UserDocumentError:  # the two texts with headings the parser does not read: as paragraphs
-                batch.append(user.prepare(settings, str(doc), instrument=f"bench-{i}", lang=src.name[:2], title=f"Bench {i}", as_paragraphs=True))
+                batch.append(
+                    user.prepare(
+                        settings,
+                        str(doc),
+                        instrument=f"bench-{i}",
+                        lang=src.name[:2],
+                        title=f"Bench {i}",
+                        as_paragraphs=True,
+                    )
+                )
         many = user.add(settings, batch, embeddings=embeddings)
-        results["add_many"] = {"documents": len(batch), "embedded_units": many.embedded, "seconds": round(time.perf_counter() - t0, 1)}
+        results["add_many"] = {
+            "documents": len(batch),
+            "embedded_units": many.embedded,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         results["answer_after"] = _latency(Assistant(settings, embeddings=embeddings), questions)
         results["answer_after"]["documents_added"] = args.docs
         print("answer after:", results["answer_after"])
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    (ROOT / "bench" / "user_documents.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    (ROOT / "bench" / "user_documents.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return 0
 
 

@@ -36,7 +36,9 @@ def pytest_runtest_makereport(item, call):
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = len(terminalreporter.stats.get("skipped", []))
-    terminalreporter.write_line(f"skipped tests: {skipped}" + (" (each one is listed above)" if skipped else ""))
+    terminalreporter.write_line(
+        f"skipped tests: {skipped}" + (" (each one is listed above)" if skipped else "")
+    )
 
 
 def project_settings(**overrides):
@@ -61,7 +63,7 @@ def embeddings(settings):
 def built_index(settings, embeddings):
     """The project's real index, brought up to date once per session (a no-op after `make setup`)."""
     from assistant.corpus.manifest import fetch, load_manifest
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     manifest = load_manifest(settings.path(settings.manifest))
     fetch(manifest, settings.path(settings.corpus_dir), None, settings=settings, progress=False)

@@ -49,7 +49,9 @@ def _font_path(bold: bool = False) -> str:
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name)
 
 
-def make_pdf(markdown: str, target: Path, *, header: str = "Бюллетень международных договоров", encrypt: bool = False) -> Path:
+def make_pdf(
+    markdown: str, target: Path, *, header: str = "Бюллетень международных договоров", encrypt: bool = False
+) -> Path:
     """A printed-looking PDF of `markdown`; pages have a running header and a numbered footer."""
     from fpdf import FPDF
 
@@ -124,7 +126,9 @@ def make_docx(markdown: str, target: Path) -> Path:
     document = docx.Document()
     numbering = document.part.numbering_part.element
     abstract = next(
-        n.find(qn("w:abstractNumId")).get(qn("w:val")) for n in numbering.iter(qn("w:num")) if n.get(qn("w:numId")) == "5"
+        n.find(qn("w:abstractNumId")).get(qn("w:val"))
+        for n in numbering.iter(qn("w:num"))
+        if n.get(qn("w:numId")) == "5"
     )
     next_id = [100]
 
@@ -193,7 +197,12 @@ def make_html(markdown: str, target: Path) -> Path:
             start = int(m.group(1))
             out.append(f"<ol start='{start}'>" if start != 1 else "<ol>")
             n = start
-            while i < len(lines) and not lines[i][0] and (mm := _NUMBERED.match(lines[i][1])) and int(mm.group(1)) == n:
+            while (
+                i < len(lines)
+                and not lines[i][0]
+                and (mm := _NUMBERED.match(lines[i][1]))
+                and int(mm.group(1)) == n
+            ):
                 out.append(f"<li>{_inline(mm.group(2))}</li>")
                 n += 1
                 i += 1
@@ -208,7 +217,9 @@ def make_html(markdown: str, target: Path) -> Path:
             continue
         out.append(f"<p>{_inline(text)}</p>")
         i += 1
-    out.append("</main><footer>© Портал <script>alert('Статья 55')</script><noscript>Включите JavaScript</noscript></footer>")
+    out.append(
+        "</main><footer>© Портал <script>alert('Статья 55')</script><noscript>Включите JavaScript</noscript></footer>"
+    )
     out.append("<script src='/app.js'></script></body></html>")
     target.write_text("\n".join(out), encoding="utf-8")
     return target

@@ -48,7 +48,9 @@ class ScopePolicy:
                 return tuple(_compile(p, where, key) for p in raw[key])
 
             countries = {
-                cid: Country(cid, _compile(c["pattern"], where, f"countries.{cid}"), {lg: c[lg] for lg in LANGS})
+                cid: Country(
+                    cid, _compile(c["pattern"], where, f"countries.{cid}"), {lg: c[lg] for lg in LANGS}
+                )
                 for cid, c in raw["countries"].items()
             }
             policy = cls(
@@ -67,7 +69,9 @@ class ScopePolicy:
     def without_partners(self, manifest) -> ScopePolicy:  # noqa: ANN001
         """The same policy, less the countries that the manifest has a bilateral treaty with."""
         bilateral = [i for i in manifest.instruments.values() if i.kind == "bilateral"]
-        partner_text = " ".join(a for i in bilateral for a in (*i.aliases, i.title.kk, i.title.ru, i.title.en))
+        partner_text = " ".join(
+            a for i in bilateral for a in (*i.aliases, i.title.kk, i.title.ru, i.title.en)
+        )
         ids = {i.id.removeprefix("bilateral-") for i in bilateral}
         kept = {
             cid: c
@@ -103,4 +107,6 @@ def _compile(pattern: str, where: str, field: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern, re.I)
     except re.error as exc:
-        raise ConfigError(f"{where}: {field}: bad pattern {pattern!r} ({exc}); fix the regular expression") from None
+        raise ConfigError(
+            f"{where}: {field}: bad pattern {pattern!r} ({exc}); fix the regular expression"
+        ) from None

@@ -61,7 +61,9 @@ class RankingConfig(BaseModel):
     bm25_own: float = Field(1.0, ge=0)  # BM25 on the question in its own language
     bm25_other: float = Field(0.4, ge=0)  # BM25 on the glossary expansion in another language
     depth: int = Field(50, ge=1)  # how deep each ranked list goes
-    commentary: float = Field(1.0, ge=0)  # weight of the articles that retrieved research-article paragraphs discuss
+    commentary: float = Field(
+        1.0, ge=0
+    )  # weight of the articles that retrieved research-article paragraphs discuss
     commentary_depth: int = Field(15, ge=0)
     # how many provisions `ask` retrieves (at least top_k): enough to compare instruments and to reach
     # the research article's commentary; the evaluation's baselines retrieve as many
@@ -71,8 +73,12 @@ class RankingConfig(BaseModel):
     min_fused: float = Field(0.12, ge=0)
     # answer composition (answer/extractive.py)
     max_articles: int = Field(3, ge=1)
-    relative_score: float = Field(0.55, ge=0, le=1)  # further articles score at least this share of the top one
-    which_relative: float = Field(0.4, ge=0, le=1)  # the same for «which convention» answers (one per instrument)
+    relative_score: float = Field(
+        0.55, ge=0, le=1
+    )  # further articles score at least this share of the top one
+    which_relative: float = Field(
+        0.4, ge=0, le=1
+    )  # the same for «which convention» answers (one per instrument)
     # topic map (search/topics.py, answer/topical.py): a topic answers when it scores at least this
     # (question words its phrasings cover + 0.5 per glossary concept + agreement with retrieval)
     min_topic_score: float = Field(2.0, ge=0)

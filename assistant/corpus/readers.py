@@ -91,7 +91,9 @@ def detect_format(data: bytes, name: str) -> str:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise _refuse(f"{name} is an old Word (.doc) or Office binary file; save it as .docx and add that")
     if suffix == ".docx":
-        raise _refuse(f"{name} is not a DOCX (not a zip archive); save it again as .docx from Word or LibreOffice")
+        raise _refuse(
+            f"{name} is not a DOCX (not a zip archive); save it again as .docx from Word or LibreOffice"
+        )
     if suffix == ".pdf":
         raise _refuse(f"{name} is not a PDF (no %PDF header); check the file or export it to PDF again")
     lowered = head[:200].lower()
@@ -217,7 +219,9 @@ def _read_pdf(data: bytes, name: str, max_bytes: int) -> Extracted:
     except UserDocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        raise _refuse(f"{name} is a damaged PDF ({type(exc).__name__}); export it to PDF again and add that") from None
+        raise _refuse(
+            f"{name} is a damaged PDF ({type(exc).__name__}); export it to PDF again and add that"
+        ) from None
     letters = sum(ch.isalpha() for page in pages for line in page for ch in line)
     if pages and letters < MIN_LETTERS_PER_PAGE * len(pages) / 4 and letters < 200:
         raise _refuse(
@@ -256,7 +260,9 @@ def _read_docx(data: bytes, name: str, max_bytes: int) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise _refuse(f"{name} is not a readable DOCX ({type(exc).__name__}); save it again as .docx") from None
+        raise _refuse(
+            f"{name} is not a readable DOCX ({type(exc).__name__}); save it again as .docx"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - lxml's XMLSyntaxError and friends: a damaged document
         raise _refuse(f"{name} is a damaged DOCX ({type(exc).__name__}); save it again as .docx") from None
     numbering = _Numbering(document)
@@ -414,7 +420,13 @@ def _walk(tag, blocks: list[Block]) -> None:  # noqa: ANN001
 
     for child in tag.children:
         if isinstance(child, NavigableString):
-            if type(child).__name__ in ("Comment", "Doctype", "CData", "ProcessingInstruction", "Declaration"):
+            if type(child).__name__ in (
+                "Comment",
+                "Doctype",
+                "CData",
+                "ProcessingInstruction",
+                "Declaration",
+            ):
                 continue
             pending.append(str(child))
             continue
@@ -431,9 +443,20 @@ def _walk(tag, blocks: list[Block]) -> None:  # noqa: ANN001
             text = _inline_text(child)
             if text:
                 blocks.append(Block(text, int(tag_name[1])))
-        elif tag_name in _BLOCKS or tag_name in ("section", "article", "main", "table", "tr", "tbody", "body"):
+        elif tag_name in _BLOCKS or tag_name in (
+            "section",
+            "article",
+            "main",
+            "table",
+            "tr",
+            "tbody",
+            "body",
+        ):
             flush()
-            if any(isinstance(c, Tag) and (c.name in _BLOCKS or c.name in ("ol", "ul", "br", "table")) for c in child.descendants):
+            if any(
+                isinstance(c, Tag) and (c.name in _BLOCKS or c.name in ("ol", "ul", "br", "table"))
+                for c in child.descendants
+            ):
                 _walk(child, blocks)
             else:
                 text = _inline_text(child)
@@ -453,9 +476,10 @@ def _list(tag, blocks: list[Block]) -> None:  # noqa: ANN001
     kind = (tag.get("type") or "1") if ordered else ""
     for li in tag.find_all("li", recursive=False):
         if ordered:
-            marker = {"a": "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ")", "i": _roman(n).lower() + ")"}.get(
-                kind, f"{n}."
-            )
+            marker = {
+                "a": "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ")",
+                "i": _roman(n).lower() + ")",
+            }.get(kind, f"{n}.")
         else:
             marker = "-"
         inner: list[Block] = []
@@ -480,7 +504,9 @@ def fetch_url(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
             data = response.read(max_bytes + 1)
             ctype = response.headers.get_content_type()
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"{url} answered HTTP {exc.code}; check the address, or download the file and add it") from None
+        raise FetchError(
+            f"{url} answered HTTP {exc.code}; check the address, or download the file and add it"
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or type(exc).__name__
         raise FetchError(f"cannot fetch {url} ({reason}); download the file and add it from disk") from None
@@ -490,7 +516,10 @@ def fetch_url(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
         )
     name = PurePosixPath(parts.path).name or parts.netloc
     if not PurePosixPath(name).suffix:
-        name += {"text/html": ".html", "application/pdf": ".pdf", "text/plain": ".txt", "text/markdown": ".md"}.get(
-            ctype, ""
-        )
+        name += {
+            "text/html": ".html",
+            "application/pdf": ".pdf",
+            "text/plain": ".txt",
+            "text/markdown": ".md",
+        }.get(ctype, "")
     return data, name

@@ -266,7 +266,9 @@ def _join_lines(lines: list[str], bold: frozenset[str] = frozenset()) -> tuple[l
             hyphens += 1
             continue
         starts_item = bool(_PARA.match(line) or _SUB.match(line) or line.startswith(("- ", "• ", "– ")))
-        heading = article_heading(line) or article_heading(prev) or _chapter_heading(line) or _chapter_heading(prev)
+        heading = (
+            article_heading(line) or article_heading(prev) or _chapter_heading(line) or _chapter_heading(prev)
+        )
         wrapped = len(physical) >= 0.75 * full and not re.search(r"[.;:!?]$", prev)
         if line_bold:  # a bold heading wrapped over lines (capitals are wide: count no characters)
             wrapped = not re.search(r"[.;:!?]$", prev)

@@ -118,7 +118,9 @@ def _read_entries(path: Path) -> list[UserEntry] | None:
     try:
         return [UserEntry.from_dict(d) for d in data["documents"]]
     except (KeyError, TypeError) as exc:
-        raise CorpusError(f"user corpus manifest {path} is malformed ({exc}); restore it or remove the folder") from None
+        raise CorpusError(
+            f"user corpus manifest {path} is malformed ({exc}); restore it or remove the folder"
+        ) from None
 
 
 def _write_entries(path: Path, entries: Sequence[UserEntry]) -> None:
@@ -144,7 +146,9 @@ def merge(bundled: Manifest, entries: Sequence[UserEntry], user_dir: Path) -> Ma
             continue  # `add` refuses this; a hand-edited user manifest must not shadow a bundled text
         titles = {e.lang: e.title for e in group}
         first = group[0].title
-        names = Names(**{lang: titles.get(lang) or titles.get("ru") or titles.get("kk") or first for lang in LANGS})
+        names = Names(
+            **{lang: titles.get(lang) or titles.get("ru") or titles.get("kk") or first for lang in LANGS}
+        )
         aliases = []
         for e in group:
             for a in e.aliases:
@@ -173,7 +177,9 @@ def merge(bundled: Manifest, entries: Sequence[UserEntry], user_dir: Path) -> Ma
             )
     digest = hashlib.sha256(bundled.hash.encode())
     digest.update(json.dumps([asdict(e) for e in entries], ensure_ascii=False, sort_keys=True).encode())
-    return Manifest(path=bundled.path, hash=digest.hexdigest(), instruments=instruments, documents=tuple(documents))
+    return Manifest(
+        path=bundled.path, hash=digest.hexdigest(), instruments=instruments, documents=tuple(documents)
+    )
 
 
 def _fold(text: str) -> str:
@@ -302,7 +308,9 @@ class ParseReport:
             f"repairs: {self.repairs}",
         ]
         if self.as_paragraphs:
-            lines.append(f"paragraphs: {len(self.articles)} (ids {self.instrument}:p1..p{len(self.articles)})")
+            lines.append(
+                f"paragraphs: {len(self.articles)} (ids {self.instrument}:p1..p{len(self.articles)})"
+            )
         else:
             numbers = [a.number for a in self.articles]
             lines.append(f"articles: {len(numbers)} ({_ranges(numbers)})")
@@ -425,14 +433,20 @@ def _check_aliases(manifest: Manifest, instrument: str, aliases: Sequence[str]) 
     for iid, inst in manifest.instruments.items():
         if iid == instrument:
             continue
-        for name in (*inst.aliases, *(inst.title[lang] for lang in LANGS), *(inst.short[lang] for lang in LANGS)):
+        for name in (
+            *inst.aliases,
+            *(inst.title[lang] for lang in LANGS),
+            *(inst.short[lang] for lang in LANGS),
+        ):
             owners.setdefault(_fold(name), iid)
     for alias in aliases:
         if not alias.strip():
             raise InputError("an --alias is empty; give the name people use for the treaty")
         other = owners.get(_fold(alias))
         if other:
-            raise IdCollisionError(f"--alias {alias!r} already names instrument {other}; choose another alias")
+            raise IdCollisionError(
+                f"--alias {alias!r} already names instrument {other}; choose another alias"
+            )
 
 
 def prepare(
@@ -504,7 +518,9 @@ def prepare(
     if detected and detected != lang:
         warnings.append(f"the text reads as {detected}, not {lang}: check --lang")
     if gaps:
-        warnings.append(f"articles {_ranges(gaps)} are missing: a partial text, or headings the parser missed")
+        warnings.append(
+            f"articles {_ranges(gaps)} are missing: a partial text, or headings the parser missed"
+        )
 
     only_here: list[str] = []
     only_there: list[str] = []
@@ -516,7 +532,9 @@ def prepare(
         for e in siblings:
             doc = SourceDocument(instrument, e.lang, e.file, e.text_sha256, root=_user_dir(settings))
             try:
-                other = provisions_from_texts(instrument, e.lang, [(e.file, read_document(settings.path("."), doc))])
+                other = provisions_from_texts(
+                    instrument, e.lang, [(e.file, read_document(settings.path("."), doc))]
+                )
             except CorpusError:
                 continue
             theirs |= {p.article for p in other if p.level == "article" and p.article.isdigit()}
@@ -600,7 +618,7 @@ def add(
     """Store the document(s) and manifest entries, and bring the index up to date (only their provisions
     are embedded; several documents share one index build). Returns the index's `BuildReport`. On any
     failure the user corpus and the index are as before."""
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     batch = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     user_dir = _user_dir(settings)
@@ -613,7 +631,9 @@ def add(
             entry = item.entry
             _check_id(settings, entry.instrument, entry.lang, entry.kind)
             if any(e.instrument == entry.instrument and e.lang == entry.lang for e in pending):
-                raise IdCollisionError(f"{entry.instrument} [{entry.lang}] is given twice; add each version once")
+                raise IdCollisionError(
+                    f"{entry.instrument} [{entry.lang}] is given twice; add each version once"
+                )
             _check_aliases(merge(bundled, pending, user_dir), entry.instrument, entry.aliases)
             pending.append(entry)
         written = [user_dir / p for item in batch for p in (item.entry.original, item.entry.file)]
@@ -639,29 +659,42 @@ def add(
     return report
 
 
-def remove(settings: Settings, instrument: str, lang: str | None = None, *, embeddings: Any = None, progress: bool | None = False):  # noqa: ANN201, E501
+def remove(
+    settings: Settings,
+    instrument: str,
+    lang: str | None = None,
+    *,
+    embeddings: Any = None,
+    progress: bool | None = False,
+):  # noqa: ANN201, E501
     """Remove a user instrument (or one language version) from the user corpus and the index."""
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     user_dir = _user_dir(settings)
     with _locked(user_dir):
         _recover(settings)
         bundled = load_manifest(settings.path(settings.manifest))
         if instrument in bundled.instruments:
-            raise InputError(f"{instrument} is a bundled instrument and cannot be removed; only user documents can")
+            raise InputError(
+                f"{instrument} is a bundled instrument and cannot be removed; only user documents can"
+            )
         committed = _read_entries(user_dir / MANIFEST) or []
         gone = [e for e in committed if e.instrument == instrument and (lang is None or e.lang == lang)]
         if not gone:
             added = sorted({f"{e.instrument} [{e.lang}]" for e in committed})
             raise InputError(
-                f"no user document {instrument}" + (f" [{lang}]" if lang else "")
+                f"no user document {instrument}"
+                + (f" [{lang}]" if lang else "")
                 + f"; `assistant list` shows what there is ({', '.join(added) or 'no user documents yet'})"
             )
         pending = [e for e in committed if e not in gone]
         try:
             _write_entries(user_dir / PENDING, pending)
             report = build_index(
-                settings, _embeddings(settings, embeddings), progress=progress, manifest=merge(bundled, pending, user_dir)
+                settings,
+                _embeddings(settings, embeddings),
+                progress=progress,
+                manifest=merge(bundled, pending, user_dir),
             )
             os.replace(user_dir / PENDING, user_dir / MANIFEST)
         except BaseException:
@@ -685,7 +718,8 @@ class InstrumentRow:
 
     def render(self) -> str:
         langs = " ".join(
-            f"{lang}:{self.provisions.get(lang, '-')}{'' if self.complete.get(lang) else '*'}" for lang in self.languages
+            f"{lang}:{self.provisions.get(lang, '-')}{'' if self.complete.get(lang) else '*'}"
+            for lang in self.languages
         )
         title = self.title if len(self.title) <= 80 else self.title[:79] + "…"
         return f"{self.id:26} {self.origin:7} {langs:28} {title}"
@@ -717,4 +751,3 @@ def list_instruments(settings: Settings, title_lang: str = "ru") -> list[Instrum
 def user_entries(settings: Settings) -> list[UserEntry]:
     """The user corpus's committed entries (for the web view's list)."""
     return _read_entries(_user_dir(settings) / MANIFEST) or []
-

@@ -39,9 +39,7 @@ def cue_kind(text: str) -> QuestionKind | None:
     return None
 
 
-def question_kind(
-    text: str, *, named_articles: bool, research_article: bool, followup: bool
-) -> QuestionKind:
+def question_kind(text: str, *, named_articles: bool, research_article: bool, followup: bool) -> QuestionKind:
     """The shape the answer should take.
 
     An explicit article reference makes it an «article» question unless it asks to compare; a question

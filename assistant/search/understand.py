@@ -560,6 +560,7 @@ def understand(
 
 # ------------------------------------------------------------------------------------ shared matcher
 
+
 def words_of(text: str) -> list[str]:
     """The folded word tokens of `text`, as the phrase matcher reads them."""
     return [t for t, _ in match_tokens(text)]

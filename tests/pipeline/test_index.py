@@ -23,7 +23,7 @@ STRAS = ["strasbourg1990/ru.part1.md", "strasbourg1990/ru.md"]
 
 def test_every_manifest_document_is_indexed(built_index) -> None:
     from assistant.corpus.manifest import load_manifest
-    from assistant.index.store import read_meta
+    from assistant.index.generation import read_meta
 
     meta = read_meta(built_index)
     manifest = load_manifest(built_index.path(built_index.manifest))
@@ -63,7 +63,7 @@ def test_search_cli_json_and_stats() -> None:
 
 def _build(home: Path, embeddings, **kw):
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     return build_index(load_settings(home=home, **kw), embeddings, progress=False)
 
@@ -91,7 +91,7 @@ def test_incremental_rebuild_embeds_only_changed_units(small_home, embeddings) -
 
 def test_removed_file_drops_its_provisions(small_home, embeddings) -> None:
     from assistant.core.settings import load_settings
-    from assistant.index.store import read_meta
+    from assistant.index.generation import read_meta
 
     home = small_home(STRAS)
     _build(home, embeddings)
@@ -104,7 +104,7 @@ def test_removed_file_drops_its_provisions(small_home, embeddings) -> None:
 
 def test_kill_9_during_build_leaves_previous_index_serving(small_home, embeddings) -> None:
     from assistant.core.settings import load_settings
-    from assistant.index.store import open_index
+    from assistant.index.open import open_index
     from assistant.search.retrieve import Request, retrieve
 
     home = small_home(STRAS)
@@ -150,7 +150,7 @@ def test_index_built_with_another_model_is_refused(small_home, embeddings, tmp_p
 @pytest.mark.server
 def test_same_code_runs_against_a_chroma_server(small_home, embeddings, tmp_path) -> None:
     from assistant.core.settings import load_settings
-    from assistant.index.store import open_index
+    from assistant.index.open import open_index
     from assistant.search.retrieve import Request, retrieve
 
     chroma = Path(sys.executable).parent / "chroma"

@@ -40,7 +40,9 @@ def _without_instrument(home: Path, iid: str) -> None:
     for line in path.read_text(encoding="utf-8").split("\n"):
         header = re.match(r"^\[+([^\]]+)\]+\s*$", line)
         if header:
-            skipping = header.group(1) == f"instruments.{iid}" or header.group(1).startswith(f"instruments.{iid}.")
+            skipping = header.group(1) == f"instruments.{iid}" or header.group(1).startswith(
+                f"instruments.{iid}."
+            )
         if not skipping:
             out.append(line)
     path.write_text("\n".join(out), encoding="utf-8")
@@ -49,7 +51,7 @@ def _without_instrument(home: Path, iid: str) -> None:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, embeddings):
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
 
     home = make_home(tmp_path_factory.mktemp("userdocs"), ["bilateral-usa/ru.md", "bilateral-usa/kk.md"])
     _without_instrument(home, "bilateral-turkey")
@@ -80,8 +82,23 @@ def test_a_killed_add_leaves_the_old_index_serving(home, tmp_path, embeddings):
     pdf = docgen.make_pdf(docgen.raw_text("bilateral-turkey/ru.md"), tmp_path / "tr.pdf")
     env = {**os.environ, "ASSISTANT_HOME": str(home), "PYTHONPATH": str(ROOT)}  # this checkout's package
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "add", str(pdf), "--id", "bilateral-turkey", "--lang", "ru", "--title", "T"],
-        cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "add",
+            str(pdf),
+            "--id",
+            "bilateral-turkey",
+            "--lang",
+            "ru",
+            "--title",
+            "T",
+        ],
+        cwd=home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     pending = home / "data" / "corpus" / "manifest.pending.json"
     deadline = time.monotonic() + 120
@@ -108,7 +125,10 @@ def test_an_added_treaty_answers_in_kk_and_ru(home, tmp_path, embeddings):
     aliases = _aliases()
     pdf = docgen.make_pdf(docgen.raw_text("bilateral-turkey/ru.md"), tmp_path / "tr-ru.pdf")
     docx = docgen.make_docx(docgen.raw_text("bilateral-turkey/kk.md"), tmp_path / "tr-kk.docx")
-    title = {"ru": "Соглашение РК–Турция о правовой помощи и выдаче (1995)", "kk": "ҚР мен Түркия арасындағы келісім (1995)"}
+    title = {
+        "ru": "Соглашение РК–Турция о правовой помощи и выдаче (1995)",
+        "kk": "ҚР мен Түркия арасындағы келісім (1995)",
+    }
     for path, lang in ((pdf, "ru"), (docx, "kk")):
         prepared = user.prepare(
             settings, str(path), instrument="bilateral-turkey", lang=lang, title=title[lang], aliases=aliases

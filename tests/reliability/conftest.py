@@ -26,7 +26,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest'
 def hostile_home(tmp_path_factory, embeddings) -> Path:
     """The test-only corpus with an injected instruction (tests/reliability/hostile_corpus.py), indexed."""
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from tests.reliability.hostile_corpus import make_hostile_home
 
     home = make_hostile_home(tmp_path_factory.mktemp("hostile-home"))

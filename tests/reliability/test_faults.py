@@ -73,7 +73,7 @@ def _one_line_error(result: tuple[int, str, str], code: int, *needles: str) -> N
 @pytest.mark.parametrize("phase", ["embedding", "vector-store"])
 def test_kill_9_during_index_leaves_the_previous_index_answering(small_home, embeddings, phase) -> None:
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from assistant.pipeline import Assistant
 
     home = small_home(STRAS)
@@ -213,7 +213,8 @@ def test_index_without_checksums_gets_them_at_the_next_build(hostile_home, embed
     """An index built before checksums existed: `assistant index` adds them without re-embedding,
     and `assistant index` after damage rebuilds instead of calling the damaged index up to date."""
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index, read_meta
+    from assistant.index.build import build_index
+    from assistant.index.generation import read_meta
 
     home = tmp_path / "home"
     shutil.copytree(hostile_home, home, symlinks=True)
@@ -259,7 +260,8 @@ def test_index_out_of_date_is_refused_and_brought_up_to_date_without_embedding(
     served (one line naming `assistant index`); `assistant index` then rebuilds it reusing the vectors."""
     from assistant.core.errors import IndexMismatchError
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index, open_index
+    from assistant.index.build import build_index
+    from assistant.index.open import open_index
 
     home = tmp_path / "home"
     shutil.copytree(hostile_home, home, symlinks=True)
