@@ -361,7 +361,7 @@ class Assistant:
         if topic is not None:
             answer = self._topic_answer(question, parsed, request, hits, topic, terms, research_only)
             if answer is not None:
-                return answer
+                return self._generated(question, answer) if self.settings.mode == "llm" else answer
         groups = [] if research_only else self._pick(parsed.text, request, hits)
         quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
@@ -392,29 +392,33 @@ class Assistant:
             dropped_citations=check.dropped,
             mode="extractive",
         )
-        # -- generative mode (ASSISTANT_MODE=llm; assistant/llm.py): the extractive answer is the fallback
-        if self.settings.mode == "llm":
-            from assistant.answer import generative as llm
+        return self._generated(question, answer) if self.settings.mode == "llm" else answer
 
-            if self._chat_model is None:
-                with self._lock:
-                    if self._chat_model is None:
-                        self._chat_model = llm.make_chat_model(self.settings)
-            sources = llm.number_sources(store, [c.id for c in kept] + list(retrieved), lang, self.label)
-            return llm.generate(
-                self._chat_model,
-                question,
-                lang,
-                sources,
-                templates=self.templates,
-                label_of=self.label,
-                store=store,
-                retrieved=retrieved,
-                fallback=answer,
-                timeout_s=self.settings.request_timeout_s,
-            ).answer
-        # -- end of generative mode
-        return answer
+    def _generated(self, question: str, grounded: Answer) -> Answer:
+        """Generative mode (ASSISTANT_MODE=llm): a model writes the answer from the provisions the grounded
+        answer cites (and the rest retrieved); every citation is verified, else the grounded answer stands."""
+        from assistant.answer import generative as llm
+
+        if self._chat_model is None:
+            with self._lock:
+                if self._chat_model is None:
+                    self._chat_model = llm.make_chat_model(self.settings)
+        store, lang, retrieved = self.index.store, grounded.language, grounded.retrieved
+        sources = llm.number_sources(
+            store, [c.id for c in grounded.citations] + list(retrieved), lang, self.label
+        )
+        return llm.generate(
+            self._chat_model,
+            question,
+            lang,
+            sources,
+            templates=self.templates,
+            label_of=self.label,
+            store=store,
+            retrieved=retrieved,
+            fallback=grounded,
+            timeout_s=self.settings.request_timeout_s,
+        ).answer
 
     def _topic_answer(  # noqa: ANN001
         self, question: str, parsed, request: Request, hits: list[Hit], topic, terms, research_only: bool

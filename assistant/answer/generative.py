@@ -14,8 +14,8 @@ Gives:
   was retrieved for this question and was shown to the model, drops and reports the others, and puts
   the human label in brackets where each marker was. `Citation`s are built from the provision store,
   never from the model's prose.
-- `generate()`: a `Generation` holding the generated `Answer` (`mode="llm"`), or the extractive one
-  (`mode="extractive"`, with any dropped citations added) when the model fails, times out, says
+- `generate()`: a `Generation` holding the generated `Answer` (`mode="llm"`), or the grounded one
+  (extractive or from the topic map, its own mode kept, with any dropped citations added) when the model fails, times out, says
   nothing, answers in another language, leaves no valid citation or cites anything that does not
   check out (the claim it was attached to would stay otherwise); plus the raw model text and the
   reason for a fallback.
@@ -451,8 +451,7 @@ def generate(
         log.info("generative answer not used (%s); extractive answer returned", reason)
         merged = tuple(dict.fromkeys((*fallback.dropped_citations, *dropped)))
         answer = replace(
-            fallback,
-            mode="extractive",
+            fallback,  # keeps its own mode: «extractive» or «topic» (both grounded, no model text)
             dropped_citations=merged,
             timings_ms={**fallback.timings_ms, "llm": _ms(started)},
         )
