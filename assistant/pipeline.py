@@ -232,8 +232,11 @@ class Assistant:
         if named:
             covered = [m for m in found if all(m.topic.for_instrument(i) or i in m.topic.none for i in named)]
             found = covered or found
+        r = self.settings.ranking
         best = found[0] if found else None
-        return best if best is not None and best.score >= self.settings.ranking.min_topic_score else None
+        if best is None or best.score < r.min_topic_score or best.agreement < r.min_topic_agreement:
+            return None
+        return best
 
     @cached_property
     def aliases(self) -> dict[str, tuple[str, ...]]:
@@ -455,21 +458,43 @@ class Assistant:
         )
         if made is None:
             return None
+        text, citations = made.text, made.citations
+        if kind != "compare" and self.settings.ranking.topic_keep_retrieval:
+            text, citations = self._with_retrieval_lead(parsed, request, hits, terms, text, citations)
         # The map's provisions are what the topic stage retrieved: the verifier checks them like any other.
-        retrieved = tuple(dict.fromkeys([*(c.id for c in made.citations), *(h.provision_id for h in hits)]))
-        check = verify_citations([c.id for c in made.citations], retrieved=retrieved, exists=self.index.store)
+        retrieved = tuple(dict.fromkeys([*(c.id for c in citations), *(h.provision_id for h in hits)]))
+        check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=self.index.store)
         return Answer(
             question=question,
             language=parsed.language,
-            answer=made.text,
+            answer=text,
             refused=False,
-            citations=tuple(c for c in made.citations if c.id in check.kept),
+            citations=tuple(c for c in citations if c.id in check.kept),
             retrieved=retrieved,
             dropped_citations=check.dropped,
             mode="topic",
             topic=topic.topic.id,
             kind=kind,
         )
+
+    def _with_retrieval_lead(self, parsed, request: Request, hits, terms, text: str, citations):  # noqa: ANN001, ANN202
+        """Add retrieval's best article when the map's answer does not include it: the map says what a topic's
+        provisions establish, retrieval may have found the one this question turns on (measured on `tune`)."""
+        from assistant.answer.extractive import choose_quote, render
+        from assistant.core.ids import article_of
+
+        groups = self._pick(parsed.text, request, hits)
+        if not groups or any(article_of(c.id) == groups[0][0].article_id for c in citations):
+            return text, citations
+        quote = choose_quote(self.index.store, groups[0], parsed.language, terms)
+        if quote is None:
+            return text, citations
+        extra, cited = render(
+            "", parsed.language, [quote], None, templates=self.templates, label_of=self.label, lookup=True
+        )
+        heading = f"**{self.templates[parsed.language].get('answer.also_relevant')}:**"
+        block = extra.split("\n\n", 1)[1] if "\n\n" in extra else extra  # the quote without its lead line
+        return f"{text}\n\n{heading}\n\n{block}", (*citations, *cited)
 
     def _refusal_values(self, scope: ScopeDecision, lang: str) -> dict[str, str]:
         if scope.reason != "no_treaty":

@@ -83,6 +83,11 @@ class RankingConfig(BaseModel):
     # (question words its phrasings cover + 0.5 per glossary concept + agreement with retrieval)
     min_topic_score: float = Field(2.0, ge=0)
     topic_agreement: float = Field(2.0, ge=0)  # weight of retrieval agreeing with a topic's provisions
+    # retrieval must find one of the topic's provisions among its best hits (1/(1+rank) summed) for the
+    # map to shape the answer: a topic chosen on words alone, against retrieval, was wrong more often
+    min_topic_agreement: float = Field(0.0, ge=0)
+    # a topic answer also quotes retrieval's best article when the map's provisions do not include it
+    topic_keep_retrieval: bool = True
     topic_max_instruments: int = Field(5, ge=1)
     topic_max_per_instrument: int = Field(2, ge=1)
 
