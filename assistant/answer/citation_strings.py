@@ -66,7 +66,9 @@ def citation_string(
     t = templates[lang]
     title = instrument.title[lang]
     if ref.is_research_article:
-        return _tidy(t.render("cite.research_form", title=title, where=_where(ref, t, lang), title_dat="", origin=""))
+        return _tidy(
+            t.render("cite.research_form", title=title, where=_where(ref, t, lang), title_dat="", origin="")
+        )
     forms = instrument.title_gen
     cited = getattr(forms, lang) or title  # the genitive (kk/ru) or the title as cited (en)
     dative = getattr(forms, f"{lang}_dat", "") or cited
@@ -78,7 +80,9 @@ def citation_string(
         where = (
             _pinpoint(op.group(1), ref.paragraph, ref.sub, t)
             if op.group(1)
-            else t.get(f"cite.{part}") if part in _SPECIAL else part
+            else t.get(f"cite.{part}")
+            if part in _SPECIAL
+            else part
         )
         return _tidy(t.render("cite.optional_protocol_form", where=where, **values))
     if art == "protocol":  # a protocol amending the treaty, its points numbered as paragraphs
