@@ -89,10 +89,8 @@ def citation_string(
         where = t.render("cite.point", p=ref.paragraph) if ref.paragraph else ""
         return _tidy(t.render("cite.amending_protocol_form", where=where, **values))
     head = art.split("-")[0]
-    if head in _SPECIAL:  # «final-2», «annex-2»: a second block of the same kind
-        where = t.get(f"cite.{head}")
-    else:
-        where = _pinpoint(art, ref.paragraph, ref.sub, t)
+    # «final-2», «annex-2»: a second block of the same kind
+    where = t.get(f"cite.{head}") if head in _SPECIAL else _pinpoint(art, ref.paragraph, ref.sub, t)
     return _tidy(t.render("cite.form", where=where, **values))
 
 

@@ -117,14 +117,11 @@ def _citation_blocks(
     instrument = manifest.instruments.get(c.instrument) if manifest else None
     if instrument is not None:
         try:
-            out.append(
-                Block(
-                    "para",
-                    f"**{t.get('export.citation')}:** {citation_string(c.id, lang, instrument, {lang: t})}",
-                )
-            )
-        except ValueError:
-            pass
+            formal = citation_string(c.id, lang, instrument, {lang: t})
+        except ValueError:  # an id the manifest's instrument does not own: no formal citation
+            formal = ""
+        if formal:
+            out.append(Block("para", f"**{t.get('export.citation')}:** {formal}"))
     if c.summary:
         out.append(Block("note", f"{t.get('export.summary')}: {c.summary}"))
     language = t.entries.get(f"language_names.{c.source_lang}", c.source_lang) if c.source_lang else ""
