@@ -608,6 +608,22 @@ def _embeddings(settings: Settings, embeddings: Any) -> Any:
     return make_embeddings(settings, lazy=True)
 
 
+def _commit(settings: Settings, user_dir: Path, bundled, pending: list, embeddings: Any, progress):  # noqa: ANN001
+    """Write the pending entries, build the index from bundled + pending, then make pending the manifest:
+    readers keep the old manifest (and index) until the new generation is in place."""
+    from assistant.index.build import build_index
+
+    _write_entries(user_dir / PENDING, pending)
+    report = build_index(
+        settings,
+        _embeddings(settings, embeddings),
+        progress=progress,
+        manifest=merge(bundled, pending, user_dir),
+    )
+    os.replace(user_dir / PENDING, user_dir / MANIFEST)
+    return report
+
+
 def add(
     settings: Settings,
     prepared: Prepared | Sequence[Prepared],
@@ -618,8 +634,6 @@ def add(
     """Store the document(s) and manifest entries, and bring the index up to date (only their provisions
     are embedded; several documents share one index build). Returns the index's `BuildReport`. On any
     failure the user corpus and the index are as before."""
-    from assistant.index.build import build_index
-
     batch = [prepared] if isinstance(prepared, Prepared) else list(prepared)
     user_dir = _user_dir(settings)
     with _locked(user_dir):
@@ -641,14 +655,7 @@ def add(
             for item in batch:
                 write_atomic(user_dir / item.entry.original, item.data)
                 write_atomic(user_dir / item.entry.file, item.markdown.encode("utf-8"))
-            _write_entries(user_dir / PENDING, pending)
-            report = build_index(
-                settings,
-                _embeddings(settings, embeddings),
-                progress=progress,
-                manifest=merge(bundled, pending, user_dir),
-            )
-            os.replace(user_dir / PENDING, user_dir / MANIFEST)
+            report = _commit(settings, user_dir, bundled, pending, embeddings, progress)
         except BaseException:
             (user_dir / PENDING).unlink(missing_ok=True)
             if _indexed_files(settings) != _files(merge(bundled, pending, user_dir)):
@@ -668,8 +675,6 @@ def remove(
     progress: bool | None = False,
 ):  # noqa: ANN201, E501
     """Remove a user instrument (or one language version) from the user corpus and the index."""
-    from assistant.index.build import build_index
-
     user_dir = _user_dir(settings)
     with _locked(user_dir):
         _recover(settings)
@@ -689,14 +694,7 @@ def remove(
             )
         pending = [e for e in committed if e not in gone]
         try:
-            _write_entries(user_dir / PENDING, pending)
-            report = build_index(
-                settings,
-                _embeddings(settings, embeddings),
-                progress=progress,
-                manifest=merge(bundled, pending, user_dir),
-            )
-            os.replace(user_dir / PENDING, user_dir / MANIFEST)
+            report = _commit(settings, user_dir, bundled, pending, embeddings, progress)
         except BaseException:
             (user_dir / PENDING).unlink(missing_ok=True)
             raise

@@ -29,7 +29,8 @@ _MODULES = [
     "sentence_transformers.models.Pooling",
     "sentence_transformers.models.Normalize",
 ]
-_POOLING = {
+# the e5 pooling: mean over tokens (prepare.py writes it, the light encoder checks it)
+POOLING = {
     "pooling_mode_cls_token": False,
     "pooling_mode_mean_tokens": True,
     "pooling_mode_max_tokens": False,
@@ -66,9 +67,7 @@ def _supported(folder: Path) -> dict[str, Any] | None:
         return None
     if [m.get("type") for m in modules] != _MODULES or [m.get("path") for m in modules][:1] != [""]:
         return None
-    if any(pooling.get(k, False) != v for k, v in _POOLING.items()) or not pooling.get(
-        "include_prompt", True
-    ):
+    if any(pooling.get(k, False) != v for k, v in POOLING.items()) or not pooling.get("include_prompt", True):
         return None
     if st_config.get("do_lower_case"):
         return None

