@@ -21,7 +21,7 @@ from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
-from assistant.core.ids import RESEARCH_ARTICLE
+from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId
 from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import RankingConfig, Settings
@@ -355,7 +355,7 @@ class Assistant:
 
     def _compose(self, question: str, parsed, request: Request, hits: list[Hit], topic=None) -> Answer:  # noqa: ANN001
         from assistant.answer.citations import verify_citations
-        from assistant.answer.extractive import choose_commentary, choose_quote, question_terms, render
+        from assistant.answer.extractive import choose_commentary, question_terms, render
 
         lang = parsed.language
         store = self.index.store
@@ -366,7 +366,7 @@ class Assistant:
             if answer is not None:
                 return self._generated(question, answer) if self.settings.mode == "llm" else answer
         groups = [] if research_only else self._pick(parsed.text, request, hits)
-        quotes = [q for q in (choose_quote(store, g, lang, terms) for g in groups) if q is not None]
+        quotes = [q for q in (self._quote_group(g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
             quotes, commentary = ([commentary] if commentary else []), None
@@ -476,6 +476,18 @@ class Assistant:
             topic=topic.topic.id,
             kind=kind,
         )
+
+    def _quote_group(self, group: Sequence[Hit], lang: str, terms):  # noqa: ANN001, ANN202
+        """The decisive text of one article. A provision the question names («54-бабы 1-тармағының а)
+        тармақшасы», "art. 46(9)(b)") is quoted itself, never a sibling that shares more words."""
+        from assistant.answer.extractive import choose_quote, quote_of
+
+        named = next((h for h in group if h.pinned), None)
+        if named is not None:
+            p = self.index.store.get(named.provision_id, lang, fallback=("ru", "kk", "en"))
+            if p is not None and ProvisionId.parse(named.provision_id).level != "article":
+                return quote_of(self.index.store, p, terms)
+        return choose_quote(self.index.store, group, lang, terms)
 
     def _with_retrieval_lead(self, parsed, request: Request, hits, terms, text: str, citations):  # noqa: ANN001, ANN202
         """Add retrieval's best article when the map's answer does not include it: the map says what a topic's

@@ -1,0 +1,124 @@
+"""Issue 11's examples through the real assistant: answers shaped by the question, from the topic map.
+
+Real model, real index, the real topic map. Each case is a question a user wrote in the issue.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.pipeline
+
+HEADLINE = {
+    "kk": "Қай конвенция шет мемлекет сотының тәркілеу туралы шешімін тікелей орындауға мүмкіндік береді?",
+    "ru": "Какая конвенция позволяет напрямую исполнить постановление иностранного суда о конфискации?",
+    "en": "Which convention allows direct enforcement of a foreign confiscation order?",
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_the_headline_question_names_the_direct_enforcement_provisions(assistant, lang: str) -> None:
+    a = assistant.ask(HEADLINE[lang])
+    ids = [c.id for c in a.citations]
+    assert a.language == lang and not a.refused and a.mode == "topic" and a.kind == "which"
+    assert {"strasbourg1990:13.1.a", "uncac:54.1.a", "untoc:13.1.b"} <= set(ids), ids
+    assert "uncac:54.1.b" not in ids and "strasbourg1990:22.2.b" not in ids  # the sub-items that share words
+    first = a.citations[0]
+    assert first.summary and first.summary in a.answer  # the answer is stated, not only quoted
+    assert first.quote.split()[0] in a.answer  # and the provision is quoted verbatim beneath
+
+
+@pytest.mark.parametrize(
+    ("question", "cited"),
+    [
+        (
+            "Сыбайлас жемқорлыққа қарсы конвенцияның 54-бабы 1-тармағының а) тармақшасы не дейді?",
+            "uncac:54.1.a",
+        ),
+        ("Что говорит подпункт b пункта 1 статьи 13 Страсбургской конвенции?", "strasbourg1990:13.1.b"),
+        ("What does UNCAC art. 46(9)(b) say?", "uncac:46.9.b"),
+        ("п. 1 ст. 13 Страсбургской конвенции", "strasbourg1990:13.1"),
+    ],
+)
+def test_an_explicit_reference_lands_on_exactly_that_provision(assistant, question: str, cited: str) -> None:
+    a = assistant.ask(question)
+    assert [c.id for c in a.citations][:1] == [cited], [c.id for c in a.citations]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Ұрланған ақша қалай қайтарылады?",
+        "Шетелге шығарылған ақшаны қайтару",
+        "Как вернуть деньги, выведенные за границу?",
+        "How do we get stolen money abroad back?",
+    ],
+)
+def test_plain_words_are_in_scope_and_money_is_not_the_usa(assistant, question: str) -> None:
+    a = assistant.ask(question)
+    assert not a.refused and a.citations
+    assert not any(c.instrument == "bilateral-usa" for c in a.citations)  # «ақша» is money, not «АҚШ»
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        (
+            "Қазақстан мен Бразилия арасындағы шарт бойынша мүлікті тәркілеу қалай жүзеге асырылады?",
+            "no_treaty",
+        ),
+        ("Что говорит Регламент ЕС 2018/1805 о конфискации?", "out_of_scope"),
+        ("Составьте письмо в Минюст Испании о возврате активов", "other_task"),
+        ("Какая погода в Страсбурге?", "out_of_scope"),
+    ],
+)
+def test_questions_outside_the_corpus_are_refused_with_the_reason(
+    assistant, question: str, reason: str
+) -> None:
+    a = assistant.ask(question)
+    assert a.refused and a.reason == reason and not a.citations
+
+
+def test_no_treaty_refusal_names_the_country_and_the_partners(assistant) -> None:
+    a = assistant.ask("Есть ли у Казахстана договор о правовой помощи с Японией?")
+    assert a.refused and a.reason == "no_treaty"
+    assert "Япония" in a.answer and "Турция" in a.answer and "Испания" in a.answer
+
+
+def test_a_yes_no_question_answers_no_when_the_complete_text_has_no_such_provision(assistant) -> None:
+    a = assistant.ask("Есть ли в Межамериканской конвенции правило о разделе конфискованных активов?")
+    assert a.mode == "topic" and a.answer.startswith("Нет")
+    assert all(
+        c.instrument == "interamerican1992" for c in a.citations
+    )  # its nearest provision, for reference
+
+
+def test_compare_in_the_chat_is_a_table_of_both_instruments(assistant) -> None:
+    a = assistant.ask("Сравните основания для отказа в Страсбургской конвенции и в UNCAC")
+    assert a.kind == "compare" and "|---|" in a.answer
+    assert {"strasbourg1990", "uncac"} <= {c.instrument for c in a.citations}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_compare_command_rows_in_display_order(assistant, lang: str) -> None:
+    table = assistant.compare(
+        "direct-enforcement", ["bilateral-uk", "uncac", "strasbourg1990", "bilateral-spain"], lang
+    )
+    assert [r.instrument for r in table.rows] == [
+        "strasbourg1990",
+        "uncac",
+        "bilateral-uk",
+        "bilateral-spain",
+    ]
+    spain = table.rows[-1]
+    assert spain.none and not spain.provisions  # its complete text has no such provision
+    assert all(p.quote and p.says for r in table.rows[:2] for p in r.provisions)
+
+
+def test_compare_rejects_unknown_topics_and_instruments_with_the_nearest_ids(assistant) -> None:
+    from assistant.core.errors import InputError
+
+    with pytest.raises(InputError, match="nearest valid ids: uncac"):
+        assistant.compare("direct-enforcement", ["uncak"])
+    with pytest.raises(InputError, match="no topic matches"):
+        assistant.compare("погода")
