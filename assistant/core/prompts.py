@@ -105,6 +105,21 @@ REQUIRED: dict[str, frozenset[str]] = {
     "ui.comment_placeholder": frozenset(),
     "ui.feedback_thanks": frozenset(),
     "ui.feedback_nothing": frozenset(),
+    **{
+        f"ui.{k}": frozenset()
+        for k in (
+            "tab_chat", "tab_compare", "tab_treaties", "tab_documents", "compare_topic", "compare_instruments",
+            "compare_instruments_info", "compare_show", "compare_empty", "compare_summary", "compare_quote",
+            "download_md", "download_csv", "download_docx", "browse_instrument", "browse_article", "browse_empty",
+            "browse_topics", "browse_nearest", "link", "docs_file", "docs_id", "docs_lang", "docs_title",
+            "docs_aliases", "docs_kind", "docs_check", "docs_confirm", "docs_cancel", "docs_list", "docs_remove",
+            "docs_remove_button", "docs_cancelled", "docs_forbidden", "docs_report_empty", "docs_columns",
+        )
+    },
+    "ui.browse_not_found": frozenset({"id"}),
+    "ui.docs_added": frozenset({"id"}),
+    "ui.docs_removed": frozenset({"id"}),
+    "ui.docs_failed": frozenset({"error"}),
 }
 
 

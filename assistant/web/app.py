@@ -13,6 +13,7 @@ session.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -38,13 +39,16 @@ from assistant.web.render import (
     example_questions,
     header_markdown,
     language_choices,
+    link_params,
     progressive,
+    question_link,
     sources_html,
     ui_language,
     version_choices,
     version_note,
 )
 from assistant.web.runner import Runner, Session
+from assistant.web.views import BrowseView, CompareView, Views, browse_layout, compare_layout
 
 # Before anything can import gradio: its analytics and version check read the environment at import.
 force_offline()
@@ -68,6 +72,13 @@ CSS = """
 .ara-article { max-height: 420px; overflow-y: auto; }
 .ara-article-note { font-style: italic; }
 .ara-empty { opacity: 0.7; }
+.ara-compare-table { width: 100%; border-collapse: collapse; }
+.ara-compare-table td, .ara-compare-table th { border: 1px solid #ccc; padding: 0.4em; vertical-align: top; }
+.ara-compare-name { font-weight: 600; width: 22%; }
+.ara-compared { margin-bottom: 0.6em; }
+.ara-says-mark { font-style: italic; opacity: 0.8; }
+.ara-versions-row { display: flex; gap: 1.2em; align-items: flex-start; }
+.ara-version { flex: 1 1 0; min-width: 0; }
 """
 
 # Events that only re-render: no queue slot of their own, not in the API, no spinner.
@@ -92,6 +103,8 @@ class Page:
     """Every component an event reads or updates, by name."""
 
     session: gr.State
+    tabs: gr.Tabs
+    tab_chat: gr.Tab
     title: gr.Markdown
     language: gr.Radio
     disclaimer: gr.Markdown
@@ -108,10 +121,11 @@ class Page:
     article: gr.Dropdown
     versions: gr.Radio
     article_text: gr.HTML
+    link: gr.Textbox
 
     def rendered(self) -> list[Any]:
-        """The components `Handlers.refresh` updates: all but the session and the feedback status."""
-        return [getattr(self, f.name) for f in fields(self) if f.name not in ("session", "feedback")]
+        """The components `Handlers.refresh` updates: all but the session, the tabs and the feedback status."""
+        return [getattr(self, f.name) for f in fields(self) if f.name not in ("session", "tabs", "feedback")]
 
 
 def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> dict[str, Any]:
@@ -163,6 +177,9 @@ def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> d
         elem_id="ara-comment",
     )
     parts["feedback"] = gr.Markdown(elem_id="ara-feedback-status")
+    parts["link"] = gr.Textbox(
+        label=first["link"], value="", interactive=False, buttons=["copy"], lines=1, elem_id="ara-link"
+    )
     return parts
 
 
@@ -178,20 +195,30 @@ def _article_column(first: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> Page:
-    """The page's components inside the current Blocks, labelled in the default interface language."""
+def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any]:
+    """The page's components inside the current Blocks, labelled in the default interface language:
+    the chat's `Page`, then the Compare and treaty-browser tabs' pages (views.py)."""
     import gradio as gr
 
     first = uis[DEFAULT_UI_LANG]
     session = gr.State(Session())
     title = gr.Markdown(elem_id="ara-title")
     language = gr.Radio(language_choices(first), value="auto", label=first["language"], elem_id="ara-lang")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            left = _chat_column(first, example_questions(uis, DEFAULT_UI_LANG), limit)
-        with gr.Column(scale=2):
-            right = _article_column(first)
-    return Page(session=session, title=title, language=language, **left, **right)
+    with gr.Tabs(selected="chat", elem_id="ara-tabs") as tabs:
+        with (
+            gr.Tab(first["tab_chat"], id="chat", elem_id="ara-tab-chat") as tab_chat,
+            gr.Row(equal_height=False),
+        ):
+            with gr.Column(scale=3):
+                left = _chat_column(first, example_questions(uis, DEFAULT_UI_LANG), limit)
+            with gr.Column(scale=2):
+                right = _article_column(first)
+        compare = compare_layout(first)
+        browse = browse_layout(first)
+    page = Page(
+        session=session, tabs=tabs, tab_chat=tab_chat, title=title, language=language, **left, **right
+    )
+    return page, compare, browse
 
 
 # ------------------------------------------------------------------------------ events
@@ -211,6 +238,7 @@ class Handlers:
     feedback_path: Path
     limit: int  # longest question, in characters
     keep: int  # questions kept as follow-up history
+    views: Views  # the Compare and treaty-browser tabs
 
     def _ui_lang(self, choice: str, s: Session) -> str:
         return ui_language(choice, s.answer_lang, s.browser_lang)
@@ -225,6 +253,7 @@ class Handlers:
 
         ui, p = self.uis[lang], self.page
         return {
+            p.tab_chat: gr.update(label=ui["tab_chat"]),
             p.title: gr.update(value=header_markdown(ui)),
             p.language: gr.update(label=ui["language"], choices=language_choices(ui)),
             p.disclaimer: gr.update(value=disclaimer_markdown(self.templates[lang].get("answer.disclaimer"))),
@@ -266,7 +295,59 @@ class Handlers:
                 value=s.version if versions else None,
             ),
             p.article_text: gr.update(value=article_html(provision, heading, ui, note)),
+            p.link: gr.update(
+                label=ui["link"],
+                value=question_link(s.base_url, s.last.question, s.last.language) if s.last else "",
+            ),
         }
+
+    def arrive(self, choice: str, s: Session, request: Any) -> dict[Any, Any]:
+        """The page as it loads: the browser's language, and what its link asks for (`?q=`, `?p=`, `?lang=`).
+
+        `?lang=` picks the language; `?p=` opens that provision in the treaty browser; `?q=` is kept in
+        the session and asked by `follow_link` right after.
+        """
+        import gradio as gr
+
+        headers = dict(getattr(request, "headers", None) or {})
+        query = dict(getattr(request, "query_params", None) or {})
+        question, provision, lang = link_params(query)
+        base = headers.get("referer") or "/"
+        s = replace(
+            s, browser_lang=browser_language(headers.get("accept-language")), link=question, base_url=base
+        )
+        choice = lang or choice
+        shown = self._ui_lang(choice, s)
+        out = {self.page.session: s, **self.refresh(choice, s), **self.views.labels(shown)}
+        out[self.page.language]["value"] = choice
+        if provision:
+            out.update(self.views.browse.open(provision, shown))
+            out[self.page.tabs] = gr.update(selected="treaties")
+        return out
+
+    def follow_link(self, choice: str, s: Session) -> Iterator[dict[Any, Any]]:
+        """Ask the link's question (once), as if typed: the usual refusals apply (too long, …)."""
+        import gradio as gr
+
+        if not s.link:
+            yield {self.page.chat: gr.skip()}
+            return
+        yield from self.respond(s.link, choice, replace(s, link=None))
+
+    def relabel(self, choice: str, s: Session, instrument: str | None) -> dict[Any, Any]:
+        """The Compare and treaty-browser tabs' labels in the interface language."""
+        return self.views.labels(self._ui_lang(choice, s), instrument)
+
+    def compare(
+        self, topic: str | None, instruments: list[str] | None, choice: str, s: Session
+    ) -> dict[Any, Any]:
+        return self.views.compare.show(topic, instruments, self._ui_lang(choice, s))
+
+    def browse_instrument(self, instrument: str | None, choice: str, s: Session) -> dict[Any, Any]:
+        return self.views.browse.pick_instrument(instrument, self._ui_lang(choice, s))
+
+    def browse_article(self, article: str | None, choice: str, s: Session) -> dict[Any, Any]:
+        return self.views.browse.pick_article(article, self._ui_lang(choice, s))
 
     def respond(self, text: str, choice: str, s: Session) -> Iterator[dict[Any, Any]]:
         """Ask: the question and «searching…» at once, the answer paragraph by paragraph, then the session."""
@@ -319,25 +400,42 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     """Connect the page's events to the handlers (inside the Blocks)."""
     import gradio as gr
 
-    p, page = h.page, h.page.rendered()
+    p, page, v = h.page, h.page.rendered(), h.views
+    relabelled = v.relabelled()
+    b, c = v.browse.page, v.compare.page
+    arrived = [p.session, *page, *relabelled, b.text, p.tabs]
 
     def on_load(choice: str, s: Session, request: gr.Request) -> dict[Any, Any]:
-        header = request.headers.get("accept-language") if request is not None else None
-        s = replace(s, browser_lang=browser_language(header))
-        return {p.session: s, **h.refresh(choice, s)}
+        return h.arrive(choice, s, request)
 
     # Gradio finds the request parameter by its type; with postponed annotations the name `gr`
     # is not resolvable from this module's globals, so give it the class itself.
     on_load.__annotations__["request"] = gr.Request
-    app.load(on_load, inputs=[p.language, p.session], outputs=[p.session, *page], **_LIGHT)
-    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
-
     asking = {
         "concurrency_limit": settings.concurrency_limit,
         "concurrency_id": "assistant",
         "api_visibility": "private",
         "show_progress": "minimal",
     }
+    app.load(on_load, inputs=[p.language, p.session], outputs=arrived, **_LIGHT).then(
+        h.follow_link, inputs=[p.language, p.session], outputs=[p.chat, p.question, p.session], **asking
+    ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+    p.language.input(h.relabel, inputs=[p.language, p.session, b.instrument], outputs=relabelled, **_LIGHT)
+    c.show.click(
+        h.compare,
+        inputs=[c.topic, c.instruments, p.language, p.session],
+        outputs=[c.table, c.md, c.csv, c.docx],
+        **asking,
+    )
+    b.instrument.input(
+        h.browse_instrument,
+        inputs=[b.instrument, p.language, p.session],
+        outputs=[b.article, b.text],
+        **_LIGHT,
+    )
+    b.article.input(h.browse_article, inputs=[b.article, p.language, p.session], outputs=[b.text], **_LIGHT)
+    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+
     for trigger in (p.send.click, p.question.submit):
         trigger(
             h.respond,
@@ -401,13 +499,21 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     uis = {lang: templates[lang].section("ui") for lang in UI_LANGS}
     runner = Runner(assistant, workers=settings.concurrency_limit, timeout_s=settings.request_timeout_s)
     with gr.Blocks(title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False) as app:
+        page, compare_page, browse_page = layout(uis, settings.max_question_chars)
+        views = Views(
+            CompareView(
+                compare_page, assistant, uis, templates, Path(tempfile.mkdtemp(prefix="ara-downloads-"))
+            ),
+            BrowseView(browse_page, assistant, uis),
+        )
         handlers = Handlers(
-            page=layout(uis, settings.max_question_chars),
+            page=page,
+            views=views,
             templates=templates,
             uis=uis,
             names={lang: templates[lang].section("language_names") for lang in UI_LANGS},
             label=assistant.label,
-            versions_of=assistant.index.store.versions,
+            versions_of=lambda aid: assistant.index.store.versions(aid),  # the index may be reloaded
             runner=runner,
             feedback_path=settings.path(settings.data_dir) / FEEDBACK_FILE,
             limit=settings.max_question_chars,
