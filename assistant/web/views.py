@@ -222,8 +222,6 @@ class BrowseView:
 
     def open(self, provision_id: str, lang: str) -> dict[Any, Any]:
         """A link's provision (`?p=strasbourg1990:13.1.a`): its instrument, article and text, or «not found»."""
-        import gradio as gr
-
         store, p = self.assistant.index.store, self.page
         if provision_id not in store:
             return {
@@ -231,12 +229,10 @@ class BrowseView:
             }
         first = store.get(provision_id, lang)
         instrument, article = first.instrument, first.article_id
-        return {
-            **self.labels(lang, instrument),
-            p.instrument: gr.update(value=instrument),
-            p.article: gr.update(choices=self._toc(instrument, lang), value=article),
-            p.text: self._html(provision_id, lang),
-        }
+        out = self.labels(lang, instrument)
+        out[p.instrument]["value"] = instrument
+        out[p.article]["value"] = article
+        return {**out, p.text: self._html(provision_id, lang)}
 
     def _html(self, provision_id: str | None, lang: str) -> str:
         ui, a = self.uis[lang], self.assistant
