@@ -68,13 +68,13 @@ def compare_layout(first: Mapping[str, str]) -> ComparePage:
                 elem_id="ara-compare-instruments",
             )
         show = gr.Button(first["compare_show"], variant="primary", elem_id="ara-compare-show")
-        table = gr.HTML(elem_id="ara-compare", js_on_load=None)
         with gr.Row():
             md = gr.DownloadButton(first["download_md"], value=None, size="sm", elem_id="ara-compare-md")
             csv = gr.DownloadButton(first["download_csv"], value=None, size="sm", elem_id="ara-compare-csv")
             docx = gr.DownloadButton(
                 first["download_docx"], value=None, size="sm", elem_id="ara-compare-docx"
             )
+        table = gr.HTML(elem_id="ara-compare", js_on_load=None)
     return ComparePage(tab, topic, instruments, show, table, md, csv, docx)
 
 
