@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, force_offline
+from assistant.web.documents import DocumentsView, documents_layout
 from assistant.web.feedback import FILENAME as FEEDBACK_FILE
 from assistant.web.feedback import MAX_COMMENT_CHARS, append_event, feedback_event
 from assistant.web.render import (
@@ -195,9 +196,9 @@ def _article_column(first: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any]:
+def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any, Any]:
     """The page's components inside the current Blocks, labelled in the default interface language:
-    the chat's `Page`, then the Compare and treaty-browser tabs' pages (views.py)."""
+    the chat's `Page`, then the Compare, treaty-browser (views.py) and Documents (documents.py) pages."""
     import gradio as gr
 
     first = uis[DEFAULT_UI_LANG]
@@ -215,10 +216,11 @@ def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any,
                 right = _article_column(first)
         compare = compare_layout(first)
         browse = browse_layout(first)
+        documents = documents_layout(first)
     page = Page(
         session=session, tabs=tabs, tab_chat=tab_chat, title=title, language=language, **left, **right
     )
-    return page, compare, browse
+    return page, compare, browse, documents
 
 
 # ------------------------------------------------------------------------------ events
@@ -318,7 +320,13 @@ class Handlers:
         )
         choice = lang or choice
         shown = self._ui_lang(choice, s)
-        out = {self.page.session: s, **self.refresh(choice, s), **self.views.labels(shown)}
+        allowed = self.views.documents.allowed(request)
+        out = {
+            self.page.session: s,
+            **self.refresh(choice, s),
+            **self.views.labels(shown, allowed=allowed),
+            **self.views.documents.arrive(shown, allowed),
+        }
         out[self.page.language]["value"] = choice
         if provision:
             out.update(self.views.browse.open(provision, shown))
@@ -334,9 +342,10 @@ class Handlers:
             return
         yield from self.respond(s.link, choice, replace(s, link=None))
 
-    def relabel(self, choice: str, s: Session, instrument: str | None) -> dict[Any, Any]:
-        """The Compare and treaty-browser tabs' labels in the interface language."""
-        return self.views.labels(self._ui_lang(choice, s), instrument)
+    def relabel(self, choice: str, s: Session, instrument: str | None, request: Any = None) -> dict[Any, Any]:
+        """The other tabs' labels in the interface language."""
+        allowed = self.views.documents.allowed(request)
+        return self.views.labels(self._ui_lang(choice, s), instrument, allowed)
 
     def compare(
         self, topic: str | None, instruments: list[str] | None, choice: str, s: Session
@@ -403,7 +412,8 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     p, page, v = h.page, h.page.rendered(), h.views
     relabelled = v.relabelled()
     b, c = v.browse.page, v.compare.page
-    arrived = [p.session, *page, *relabelled, b.text, p.tabs]
+    d = v.documents.page
+    arrived = [p.session, *page, *relabelled, b.text, d.report, d.status, p.tabs]
 
     def on_load(choice: str, s: Session, request: gr.Request) -> dict[Any, Any]:
         return h.arrive(choice, s, request)
@@ -420,7 +430,13 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     app.load(on_load, inputs=[p.language, p.session], outputs=arrived, **_LIGHT).then(
         h.follow_link, inputs=[p.language, p.session], outputs=[p.chat, p.question, p.session], **asking
     ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
-    p.language.input(h.relabel, inputs=[p.language, p.session, b.instrument], outputs=relabelled, **_LIGHT)
+
+    def relabel(choice: str, s: Session, instrument: str | None, request: gr.Request) -> dict[Any, Any]:
+        return h.relabel(choice, s, instrument, request)
+
+    relabel.__annotations__["request"] = gr.Request
+    p.language.input(relabel, inputs=[p.language, p.session, b.instrument], outputs=relabelled, **_LIGHT)
+    _wire_documents(h)
     c.show.click(
         h.compare,
         inputs=[c.topic, c.instruments, p.language, p.session],
@@ -468,6 +484,44 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
         )
 
 
+def _wire_documents(h: Handlers) -> None:
+    """The Documents tab's events: check an upload, confirm or cancel it, remove a document."""
+    import gradio as gr
+
+    p, d, docs = h.page, h.views.documents.page, h.views.documents
+    form = [d.instrument, d.lang, d.title, d.aliases, d.kind]
+    idle = [d.pending, d.upload, d.confirm, d.cancel, d.status]
+    changed = [*idle, d.listing, d.remove_choice]
+    one_at_a_time = {"concurrency_limit": 1, "concurrency_id": "documents", "api_visibility": "private"}
+
+    def check(path, instrument, lang, title, aliases, kind, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        fields = {
+            "instrument": instrument or "",
+            "lang": lang,
+            "title": title or "",
+            "aliases": aliases or "",
+        }
+        return docs.check(path, {**fields, "kind": kind}, h._ui_lang(choice, s), request)
+
+    def confirm(prepared, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return docs.confirm(prepared, h._ui_lang(choice, s), request)
+
+    def cancel(path, choice, s):  # noqa: ANN001, ANN202
+        return docs.cancel(path, h._ui_lang(choice, s))
+
+    def remove(instrument, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return docs.remove(instrument, h._ui_lang(choice, s), request)
+
+    for fn in (check, confirm, remove):
+        fn.__annotations__["request"] = gr.Request
+    d.check.click(
+        check, inputs=[d.upload, *form, p.language, p.session], outputs=[*idle, d.report], **one_at_a_time
+    )
+    d.confirm.click(confirm, inputs=[d.pending, p.language, p.session], outputs=changed, **one_at_a_time)
+    d.cancel.click(cancel, inputs=[d.upload, p.language, p.session], outputs=idle, **_LIGHT)
+    d.remove.click(remove, inputs=[d.remove_choice, p.language, p.session], outputs=changed, **one_at_a_time)
+
+
 def _wire_api(runner: Runner, settings: Settings) -> None:
     """The one API endpoint, `ask` (inside the Blocks); the UI's own events stay private."""
     import gradio as gr
@@ -499,12 +553,13 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     uis = {lang: templates[lang].section("ui") for lang in UI_LANGS}
     runner = Runner(assistant, workers=settings.concurrency_limit, timeout_s=settings.request_timeout_s)
     with gr.Blocks(title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False) as app:
-        page, compare_page, browse_page = layout(uis, settings.max_question_chars)
+        page, compare_page, browse_page, documents_page = layout(uis, settings.max_question_chars)
         views = Views(
             CompareView(
                 compare_page, assistant, uis, templates, Path(tempfile.mkdtemp(prefix="ara-downloads-"))
             ),
             BrowseView(browse_page, assistant, uis),
+            DocumentsView(documents_page, assistant, settings, uis),
         )
         handlers = Handlers(
             page=page,

@@ -397,3 +397,45 @@ def link_params(query: Mapping[str, str]) -> tuple[str | None, str | None, str |
     p = (query.get("p") or "").strip() or None
     lang = (query.get("lang") or "").strip().lower()
     return (q if q and q.strip() else None, p, lang if lang in UI_LANGS else None)
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+def report_html(report, ui: Mapping[str, str]) -> str:  # noqa: ANN001 - corpus.user.ParseReport | None
+    """A document's parse report: the summary lines (as `assistant add` prints them), then one table row
+    per article (number, first words, provisions) and per text outside any article."""
+    if report is None:
+        return (
+            f'<div class="ara-report"><p class="ara-empty">{escape_html(ui["docs_report_empty"])}</p></div>'
+        )
+    summary = report.render().split("\n")
+    cut = next((i for i, line in enumerate(summary) if line.lstrip().startswith("#")), len(summary))
+    warnings = [line for line in summary[cut:] if line.startswith("warning: ")]
+    lines = "".join(f"<li>{escape_html(line)}</li>" for line in [*summary[:cut], *warnings])
+    head = "".join(f"<th>{escape_html(c)}</th>" for c in ui["docs_columns"].split("|"))
+    rows = "".join(
+        f"<tr><td>{escape_html(a.number)}</td><td>{escape_html(a.first_words)}</td><td>{a.provisions}</td></tr>"
+        for a in (*report.articles, *report.outside)
+    )
+    return (
+        f'<div class="ara-report"><ul>{lines}</ul>'
+        f'<table class="ara-compare-table ara-report-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def instruments_html(rows: Sequence, ui: Mapping[str, str]) -> str:  # noqa: ANN001 - corpus.user.InstrumentRow
+    """Every instrument of the corpus (id, origin, languages with provision counts, title), users' first."""
+    shown = sorted(rows, key=lambda r: r.origin == "bundled")
+    body = "".join(
+        f'<tr data-id="{escape_html(r.id)}" data-origin="{escape_html(r.origin)}"><td><code>{escape_html(r.id)}</code></td>'
+        f"<td>{escape_html(r.origin)}</td>"
+        f"<td>{escape_html(' '.join(f'{lang}:{r.provisions.get(lang, chr(8212))}' for lang in r.languages))}</td>"
+        f"<td>{escape_html(r.title)}</td></tr>"
+        for r in shown
+    )
+    return (
+        f'<div class="ara-instruments"><h4>{escape_html(ui["docs_list"])}</h4>'
+        f'<table class="ara-compare-table"><tbody>{body}</tbody></table></div>'
+    )

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from assistant.core.prompts import Templates
     from assistant.pipeline import Assistant
+    from assistant.web.documents import DocumentsView
 
 
 # ------------------------------------------------------------------------------ compare
@@ -253,11 +254,20 @@ class Views:
 
     compare: CompareView
     browse: BrowseView
+    documents: DocumentsView
 
-    def labels(self, lang: str, instrument: str | None = None) -> dict[Any, Any]:
-        return {**self.compare.labels(lang), **self.browse.labels(lang, instrument)}
+    def labels(self, lang: str, instrument: str | None = None, allowed: bool = False) -> dict[Any, Any]:
+        """Every tab's labels; the Documents controls only for those `allowed` to add documents."""
+        return {
+            **self.compare.labels(lang),
+            **self.browse.labels(lang, instrument),
+            **self.documents.labels(lang, allowed),
+        }
 
     def relabelled(self) -> list[Any]:
         """The components `labels` updates."""
         c, b = self.compare.page, self.browse.page
-        return [c.tab, c.topic, c.instruments, c.show, c.md, c.csv, c.docx, b.tab, b.instrument, b.article]
+        return [
+            c.tab, c.topic, c.instruments, c.show, c.md, c.csv, c.docx, b.tab, b.instrument, b.article,
+            *self.documents.relabelled(),
+        ]  # fmt: skip

@@ -129,6 +129,16 @@ def _value(page, component, session: Session):  # noqa: ANN001, ANN202
     if views is not None:
         c, b = views.compare.page, views.browse.page
         values |= {c.topic: None, c.instruments: [], b.instrument: "test", b.article: "test:5"}
+        d = views.documents.page
+        values |= {
+            d.upload: None,
+            d.instrument: "",
+            d.lang: "ru",
+            d.title: "",
+            d.aliases: "",
+            d.kind: "bilateral",
+        }
+        values |= {d.pending: None, d.remove_choice: None}
     return values[component]
 
 
@@ -167,6 +177,7 @@ def test_every_event_updates_only_its_outputs(app, session):
         seen.add(block_fn.name)
     assert {"on_load", "refresh", "respond", "clear", "pick_article", "pick_version"} <= seen
     assert {"follow_link", "relabel", "compare", "browse_instrument", "browse_article"} <= seen
+    assert {"check", "confirm", "cancel", "remove"} <= seen
 
 
 def test_refresh_renders_every_rendered_component(app):

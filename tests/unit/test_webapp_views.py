@@ -162,3 +162,137 @@ def test_question_link_round_trips(base, question, lang, query):
 )
 def test_link_params(query, expected):
     assert render.link_params(query) == expected
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+def _report(**overrides):  # noqa: ANN003, ANN202
+    from assistant.corpus.user import ArticleRow
+
+    values = {
+        "instrument": "bilateral-peru",
+        "lang": "ru",
+        "detected_lang": "ru",
+        "source": "peru.docx",
+        "format": "docx",
+        "size": 4096,
+        "sha256": "0" * 64,
+        "pages": 0,
+        "provisions": 7,
+        "articles": (ArticleRow("1", 3, "Стороны оказывают"), ArticleRow("2", 4, HOSTILE)),
+        "gaps": (),
+        "duplicates": (),
+        "outside": (ArticleRow("preamble", 1, "Республика Казахстан"),),
+        "repairs": "none",
+        "warnings": ("one warning",),
+    }
+    return _ParseReport(**{**values, **overrides})
+
+
+from assistant.corpus.user import InstrumentRow  # noqa: E402
+from assistant.corpus.user import ParseReport as _ParseReport  # noqa: E402
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_report_table_has_a_row_per_article_and_outside_text(lang):
+    out = render.report_html(_report(), UIS[lang])
+    assert out.count("<tr><td>") == 3
+    for header in UIS[lang]["docs_columns"].split("|"):
+        assert f"<th>{render.escape_html(header)}</th>" in out
+    assert "Стороны оказывают" in out and "preamble" in out and "warning: one warning" in out
+    assert "<img" not in out and "${" not in out
+
+
+def test_no_report_says_what_to_do():
+    assert render.escape_html(UIS["en"]["docs_report_empty"]) in render.report_html(None, UIS["en"])
+
+
+def test_instrument_list_puts_user_documents_first():
+    rows = [
+        InstrumentRow("uncac", "UNCAC", "bundled", ("en", "ru"), {"en": 300, "ru": 310}, {}),
+        InstrumentRow("bilateral-peru", HOSTILE, "user", ("ru",), {"ru": 7}, {}),
+    ]
+    out = render.instruments_html(rows, UIS["ru"])
+    assert out.index('data-id="bilateral-peru"') < out.index('data-id="uncac"')
+    assert "ru:7" in out and "en:300 ru:310" in out and "<img" not in out
+
+
+@pytest.mark.parametrize(
+    ("auth", "admins", "host", "user", "allowed"),
+    [
+        (None, "", "127.0.0.1", None, True),  # local, no login: the single user
+        (None, "", "0.0.0.0", None, False),  # open to the network without a login: nobody
+        ("ana:pw", "", "127.0.0.1", "ana", False),  # a login, but no admins named
+        ("ana:pw", "ana, bo", "0.0.0.0", "ana", True),
+        ("ana:pw", "bo", "0.0.0.0", "ana", False),
+        ("ana:pw", "ana", "0.0.0.0", None, False),
+    ],
+)
+def test_who_may_manage_documents(auth, admins, host, user, allowed):
+    from assistant.core.settings import Settings
+    from assistant.web.server import may_manage_documents
+
+    settings = Settings(auth=auth, admins=admins, host=host)
+    assert may_manage_documents(settings, user) is allowed
+
+
+def _call(middleware, path: str, size: int) -> int:  # noqa: ANN001
+    """Send one POST of `size` bytes through `middleware`; the status it answers."""
+    import asyncio
+
+    sent: list[dict] = []
+
+    async def app(scope, receive, send):  # noqa: ANN001, ANN202
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive():  # noqa: ANN202
+        return {"type": "http.request", "body": b"x" * size, "more_body": False}
+
+    async def send(message):  # noqa: ANN001, ANN202
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "headers": [(b"content-length", str(size).encode())],
+    }
+    asyncio.run(middleware(app, scope, receive, send))
+    return sent[0]["status"]
+
+
+@pytest.mark.parametrize(
+    ("path", "size", "may_upload", "status"),
+    [
+        ("/gradio_api/queue/join", 2_000, True, 413),  # the 1 MB (here 1 KB) limit everywhere else
+        ("/gradio_api/upload", 2_000, True, 200),  # the document limit on the upload route
+        ("/gradio_api/upload", 20_000, True, 413),
+        ("/gradio_api/upload", 10, False, 403),  # no uploads for those who may not add documents
+        ("/gradio_api/queue/join", 10, False, 200),
+    ],
+)
+def test_body_limit_on_the_upload_route(path, size, may_upload, status):
+    from assistant.web.server import BodyLimit
+
+    def middleware(app, scope, receive, send):  # noqa: ANN001, ANN202
+        limit = BodyLimit(app, max_bytes=1_024, upload_bytes=10_000, may_upload=lambda _scope: may_upload)
+        return limit(scope, receive, send)
+
+    assert _call(middleware, path, size) == status
+
+
+def test_reload_drops_the_index_and_what_was_derived_from_it():
+    from assistant.core.settings import Settings
+    from assistant.pipeline import Assistant
+
+    a = Assistant(Settings())
+    a._index = object()
+    a.__dict__.update({name: object() for name in Assistant._INDEX_DERIVED})
+    a.__dict__["templates"] = kept = object()
+    a.reload()
+    assert a._index is None and not set(Assistant._INDEX_DERIVED) & set(a.__dict__)
+    assert a.__dict__["templates"] is kept
