@@ -552,7 +552,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     templates = assistant.templates  # loads and checks every [ui] key now, not in front of a user
     uis = {lang: templates[lang].section("ui") for lang in UI_LANGS}
     runner = Runner(assistant, workers=settings.concurrency_limit, timeout_s=settings.request_timeout_s)
-    with gr.Blocks(title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False) as app:
+    # delete_cache: an upload left neither checked nor cancelled (a closed tab) is deleted within two hours.
+    with gr.Blocks(
+        title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as app:
         page, compare_page, browse_page, documents_page = layout(uis, settings.max_question_chars)
         views = Views(
             CompareView(

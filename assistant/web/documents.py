@@ -12,6 +12,7 @@ as soon as it is parsed, or when the upload is cancelled. Who may add or remove:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -101,6 +102,8 @@ def _delete(path: str | None) -> None:
             pass
         except OSError:
             log.warning("could not delete the uploaded temporary %s", path)
+        with contextlib.suppress(OSError):
+            os.rmdir(Path(path).parent)  # Gradio's folder for that one upload, when now empty
 
 
 @dataclass(frozen=True, eq=False)
