@@ -60,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", default="auto", choices=["auto", *LANGS])
     ask.add_argument("--mode", choices=["extractive", "llm"])
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--format", choices=["md", "docx", "pdf"], help="write the answer as a memo to --out")
+    ask.add_argument("--out", metavar="FILE", help="the memo file (with --format, or named .md/.docx/.pdf)")
+    ask.add_argument("--whole-articles", action="store_true", help="the memo quotes each cited article whole")
+
+    exp = sub.add_parser("export", help="write a saved conversation (or `ask --json` answer) as a memo")
+    exp.add_argument("conversation", metavar="CONVERSATION.json")
+    exp.add_argument("--format", choices=["md", "docx", "pdf"])
+    exp.add_argument("--out", metavar="FILE", required=True)
+    exp.add_argument("--whole-articles", action="store_true", help="quote each cited article whole (needs the index)")
+
+    fb = sub.add_parser("feedback", help="review the feedback log")
+    fb_sub = fb.add_subparsers(dest="action", metavar="ACTION")
+    rep = fb_sub.add_parser("report", help="counts, not-helpful answers and a draft questions.yaml fragment")
+    rep.add_argument("--since", metavar="YYYY-MM-DD")
+    rep.add_argument("--format", choices=["md", "html"], default="md")
+    rep.add_argument("--out", metavar="FILE", help="write the report here (default: print it)")
+    rep.add_argument("--log", metavar="FILE", help="the feedback log (default: <data dir>/feedback.jsonl)")
 
     cmp_ = sub.add_parser("compare", help="compare instruments on one legal topic (a table)")
     cmp_.add_argument(
@@ -192,7 +209,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         from assistant.pipeline import Assistant
 
-        answer = Assistant(settings).ask(args.question, history=args.history, lang=args.lang)
+        fmt = _memo_format(args.format, args.out) if (args.format or args.out) else None
+        assistant = Assistant(settings)
+        answer = assistant.ask(args.question, history=args.history, lang=args.lang)
+        if fmt:
+            return _ask_memo(assistant, answer, fmt, args.out, args.whole_articles)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         else:
@@ -205,6 +226,12 @@ def _run(args: argparse.Namespace) -> int:
                         + (f" ({c.source_lang})" if c.source_lang != answer.language else "")
                     )
         return 0
+
+    if args.command == "export":
+        return _export(args, settings)
+
+    if args.command == "feedback":
+        return _feedback(args, settings)
 
     if args.command == "compare":
         return _compare(args, settings)
@@ -306,6 +333,89 @@ def _compare(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         print(f"wrote {args.out}")
         return 0
     print(to_markdown(table, assistant.templates))
+    return 0
+
+
+def _memo_format(fmt: str | None, out: str | None) -> str:
+    """The memo format: --format, else the --out file's suffix; --format alone is an error."""
+    from pathlib import Path
+
+    if not out:
+        raise InputError("--format needs --out, e.g. --format pdf --out memo.pdf")
+    if fmt:
+        return fmt
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix in ("md", "docx", "pdf"):
+        return suffix
+    raise InputError(f"cannot tell the format of {out}; add --format md|docx|pdf or name it .md/.docx/.pdf")
+
+
+def _ask_memo(assistant, answer, fmt: str, out: str, whole: bool) -> int:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from assistant.export.conversation import Conversation
+    from assistant.export.memo import export_conversation
+
+    index = assistant.index
+    conversation = Conversation(
+        language=answer.language,
+        turns=(answer,),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        corpus_version=index.meta.manifest_hash,
+    )
+    data = export_conversation(
+        conversation, fmt, assistant.templates, manifest=index.manifest, store=index.store, whole_articles=whole
+    )
+    _write(out, data)
+    print(f"wrote {out}")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from assistant.core.prompts import all_templates
+    from assistant.corpus.manifest import load_manifest
+    from assistant.export.conversation import load_conversation, require_turns
+    from assistant.export.memo import export_conversation
+
+    fmt = _memo_format(args.format, args.out)
+    conversation = load_conversation(args.conversation)
+    require_turns(conversation)
+    store = None
+    if args.whole_articles:
+        from assistant.index.store import ProvisionStore, index_path
+
+        store = ProvisionStore.load(index_path(settings) / "provisions.jsonl")
+    data = export_conversation(
+        conversation,
+        fmt,
+        all_templates(settings.path(settings.prompts_dir)),
+        manifest=load_manifest(settings.path(settings.manifest)),
+        store=store,
+        whole_articles=args.whole_articles,
+    )
+    _write(args.out, data)
+    print(f"wrote {args.out} ({len(conversation.turns)} turn(s))")
+    return 0
+
+
+def _feedback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from pathlib import Path
+
+    from assistant.export.feedback_report import parse_since, summarise, to_html, to_markdown
+    from assistant.web.feedback import FILENAME, read_events
+
+    if args.action != "report":
+        raise InputError("usage: assistant feedback report [--since YYYY-MM-DD] [--format md|html] [--out FILE]")
+    log = Path(args.log) if args.log else settings.path(settings.data_dir) / FILENAME
+    if args.log and not log.is_file():
+        raise InputError(f"{log}: no such feedback log")
+    summary = summarise(read_events(log), parse_since(args.since))
+    text = to_html(summary) if args.format == "html" else to_markdown(summary)
+    if args.out:
+        _write(args.out, text.encode("utf-8"))
+        print(f"wrote {args.out} ({summary.total} event(s), {len(summary.not_helpful)} not helpful)")
+    else:
+        print(text, end="")
     return 0
 
 

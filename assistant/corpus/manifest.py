@@ -43,6 +43,7 @@ __all__ = [
     "Names",
     "Refusal",
     "SourceDocument",
+    "TitleForms",
     "document_path",
     "fetch",
     "file_sha256",
@@ -85,8 +86,30 @@ class Adoption:
     """When and where an instrument was adopted or signed (public facts)."""
 
     date: dt.date | None = None
-    place: str = ""
+    place: str = ""  # in English, as printed in English citations
     note: str = ""
+    place_kk: str = ""  # the place as written in Kazakh and Russian citations (citation_strings.py)
+    place_ru: str = ""
+
+    def place_in(self, lang: str) -> str:
+        """The place in `lang`, falling back to the English name."""
+        return {"kk": self.place_kk, "ru": self.place_ru}.get(lang, "") or self.place
+
+
+@dataclass(frozen=True)
+class TitleForms:
+    """The instrument's title in the grammatical forms formal citations need; every field optional.
+
+    `ru`/`kk`: the genitive («ст. 13 Конвенции …», «… конвенциясының 13-бабы»); `en`: the title as cited
+    in English when it differs from the official one («Council of Europe Convention …»); `ru_dat`/`kk_dat`:
+    the dative, for a protocol to the instrument («Протокол к Договору …», «… шартқа хаттама»).
+    """
+
+    kk: str = ""
+    ru: str = ""
+    en: str = ""
+    kk_dat: str = ""
+    ru_dat: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,7 @@ class Instrument:
     kazakhstan: KazakhstanStatus = field(default_factory=KazakhstanStatus)
     aliases: tuple[str, ...] = ()
     partner: Names | None = None  # bilateral treaties: the other State, named in kk/ru/en
+    title_gen: TitleForms = field(default_factory=TitleForms)  # optional: the title's forms in citations
     origin: str = "bundled"  # "bundled" (corpus/sources.toml) or "user" (added with `assistant add`)
 
 
@@ -239,8 +263,9 @@ def _names(where: _Where, entry: str, table: Mapping[str, Any], key: str) -> Nam
     return Names(**{lang: _str(where, f"{entry}.{key}", value, lang) for lang in LANGS})
 
 
-_INSTRUMENT_KEYS = ("kind", "title", "short", "partner", "adopted", "kazakhstan", "aliases")
-_ADOPTED_KEYS = ("date", "place", "note")
+_INSTRUMENT_KEYS = ("kind", "title", "short", "partner", "adopted", "kazakhstan", "aliases", "title_gen")
+_ADOPTED_KEYS = ("date", "place", "note", "place_kk", "place_ru")
+_TITLE_FORM_KEYS = tuple(TitleForms.__dataclass_fields__)
 _KZ_KEYS = tuple(KazakhstanStatus.__dataclass_fields__)
 _DOCUMENT_KEYS = tuple(f for f in SourceDocument.__dataclass_fields__ if f not in ("origin", "root"))
 
@@ -264,6 +289,15 @@ def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
         date=_date(where, f"{entry}.adopted", adopted_t, "date"),
         place=_str(where, f"{entry}.adopted", adopted_t, "place", required=False),
         note=_str(where, f"{entry}.adopted", adopted_t, "note", required=False),
+        place_kk=_str(where, f"{entry}.adopted", adopted_t, "place_kk", required=False),
+        place_ru=_str(where, f"{entry}.adopted", adopted_t, "place_ru", required=False),
+    )
+    forms_t = table.get("title_gen", {})
+    if not isinstance(forms_t, dict):
+        raise where.error(entry, "'title_gen' must be a table (kk, ru, en, kk_dat, ru_dat)")
+    _known_keys(where, f"{entry}.title_gen", forms_t, _TITLE_FORM_KEYS)
+    title_gen = TitleForms(
+        **{k: _str(where, f"{entry}.title_gen", forms_t, k, required=False) for k in _TITLE_FORM_KEYS}
     )
 
     kz_t = table.get("kazakhstan", {})
@@ -301,6 +335,7 @@ def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
         adopted=adopted,
         kazakhstan=kazakhstan,
         aliases=_strings(where, entry, table, "aliases"),
+        title_gen=title_gen,
     )
 
 
