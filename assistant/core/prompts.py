@@ -146,6 +146,7 @@ REQUIRED: dict[str, frozenset[str]] = {
             "browse_topics", "browse_nearest", "link", "docs_file", "docs_id", "docs_lang", "docs_title",
             "docs_aliases", "docs_kind", "docs_check", "docs_confirm", "docs_cancel", "docs_list", "docs_remove",
             "docs_remove_button", "docs_cancelled", "docs_forbidden", "docs_report_empty", "docs_columns",
+            "tab_feedback", "feedback_since", "feedback_show",
         )
     },
     "ui.browse_not_found": frozenset({"id"}),

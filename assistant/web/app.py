@@ -49,7 +49,15 @@ from assistant.web.render import (
     version_note,
 )
 from assistant.web.runner import Runner, Session
-from assistant.web.views import BrowseView, CompareView, Views, browse_layout, compare_layout
+from assistant.web.views import (
+    BrowseView,
+    CompareView,
+    FeedbackView,
+    Views,
+    browse_layout,
+    compare_layout,
+    feedback_layout,
+)
 
 # Before anything can import gradio: its analytics and version check read the environment at import.
 force_offline()
@@ -196,9 +204,10 @@ def _article_column(first: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any, Any]:
+def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any, Any, Any]:
     """The page's components inside the current Blocks, labelled in the default interface language:
-    the chat's `Page`, then the Compare, treaty-browser (views.py) and Documents (documents.py) pages."""
+    the chat's `Page`, then the Compare, treaty-browser (views.py), Documents (documents.py) and
+    feedback-review (views.py) pages."""
     import gradio as gr
 
     first = uis[DEFAULT_UI_LANG]
@@ -217,10 +226,11 @@ def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any,
         compare = compare_layout(first)
         browse = browse_layout(first)
         documents = documents_layout(first)
+        feedback = feedback_layout(first)
     page = Page(
         session=session, tabs=tabs, tab_chat=tab_chat, title=title, language=language, **left, **right
     )
-    return page, compare, browse, documents
+    return page, compare, browse, documents, feedback
 
 
 # ------------------------------------------------------------------------------ events
@@ -485,7 +495,7 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
 
 
 def _wire_documents(h: Handlers) -> None:
-    """The Documents tab's events: check an upload, confirm or cancel it, remove a document."""
+    """The admins' events: check an upload, confirm or cancel it, remove a document; the feedback report."""
     import gradio as gr
 
     p, d, docs = h.page, h.views.documents.page, h.views.documents
@@ -512,8 +522,13 @@ def _wire_documents(h: Handlers) -> None:
     def remove(instrument, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
         return docs.remove(instrument, h._ui_lang(choice, s), request)
 
-    for fn in (check, confirm, remove):
+    def feedback(since, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return h.views.feedback.show(since, h._ui_lang(choice, s), docs.allowed(request))
+
+    for fn in (check, confirm, remove, feedback):
         fn.__annotations__["request"] = gr.Request
+    f = h.views.feedback.page
+    f.show.click(feedback, inputs=[f.since, p.language, p.session], outputs=f.report, **_LIGHT)
     d.check.click(
         check, inputs=[d.upload, *form, p.language, p.session], outputs=[*idle, d.report], **one_at_a_time
     )
@@ -556,13 +571,17 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     with gr.Blocks(
         title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False, delete_cache=(3600, 3600)
     ) as app:
-        page, compare_page, browse_page, documents_page = layout(uis, settings.max_question_chars)
+        page, compare_page, browse_page, documents_page, feedback_page = layout(
+            uis, settings.max_question_chars
+        )
+        feedback_path = settings.path(settings.data_dir) / FEEDBACK_FILE
         views = Views(
             CompareView(
                 compare_page, assistant, uis, templates, Path(tempfile.mkdtemp(prefix="ara-downloads-"))
             ),
             BrowseView(browse_page, assistant, uis),
             DocumentsView(documents_page, assistant, settings, uis),
+            FeedbackView(feedback_page, uis, feedback_path),
         )
         handlers = Handlers(
             page=page,
@@ -573,7 +592,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             label=assistant.label,
             versions_of=lambda aid: assistant.index.store.versions(aid),  # the index may be reloaded
             runner=runner,
-            feedback_path=settings.path(settings.data_dir) / FEEDBACK_FILE,
+            feedback_path=feedback_path,
             limit=settings.max_question_chars,
             keep=settings.max_history_turns,
         )

@@ -245,6 +245,70 @@ class BrowseView:
         )
 
 
+# ------------------------------------------------------------------------------ feedback review
+
+
+@dataclass(frozen=True, eq=False)
+class FeedbackPage:
+    tab: gr.Tab
+    since: gr.Textbox
+    show: gr.Button
+    report: gr.HTML
+
+
+def feedback_layout(first: Mapping[str, str]) -> FeedbackPage:
+    """The admin-only feedback tab (hidden until the page knows who is looking)."""
+    import gradio as gr
+
+    with gr.Tab(first["tab_feedback"], id="feedback", visible=False, elem_id="ara-tab-feedback") as tab:
+        with gr.Row():
+            since = gr.Textbox(label=first["feedback_since"], max_lines=1, elem_id="ara-feedback-since")
+            show = gr.Button(first["feedback_show"], variant="primary", elem_id="ara-feedback-show")
+        report = gr.HTML(elem_id="ara-feedback-report", js_on_load=None)
+    return FeedbackPage(tab, since, show, report)
+
+
+def report_body(document: str) -> str:
+    """The body of export.feedback_report.to_html's page, safe inside the app's page: no <head> or <style>
+    (they would restyle the app), and no dollar, brace or backquote (Gradio's HTML component reads a JS
+    template)."""
+    start, end = document.find("<body>"), document.rfind("</body>")
+    body = document[start + len("<body>") : end] if start >= 0 and end > start else escape_html(document)
+    for ch, entity in (("$", "&#36;"), ("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;")):
+        body = body.replace(ch, entity)
+    return f'<div class="ara-feedback-report">{body}</div>'
+
+
+@dataclass(frozen=True, eq=False)
+class FeedbackView:
+    page: FeedbackPage
+    uis: Mapping[str, Mapping[str, str]]
+    log: Path  # the feedback log the chat writes
+
+    def labels(self, lang: str, allowed: bool) -> dict[Any, Any]:
+        import gradio as gr
+
+        ui, p = self.uis[lang], self.page
+        return {
+            p.tab: gr.update(label=ui["tab_feedback"], visible=allowed),
+            p.since: gr.update(label=ui["feedback_since"]),
+            p.show: gr.update(value=ui["feedback_show"]),
+        }
+
+    def show(self, since: str | None, lang: str, allowed: bool) -> str:
+        """The feedback report (counts, the not-helpful answers, a draft questions.yaml), for admins only."""
+        from assistant.export.feedback_report import parse_since, summarise, to_html
+        from assistant.web.feedback import read_events
+
+        if not allowed:
+            return f'<p class="ara-empty">{escape_html(self.uis[lang]["docs_forbidden"])}</p>'
+        try:
+            summary = summarise(read_events(self.log), parse_since((since or "").strip() or None))
+        except InputError as exc:
+            return f'<p class="ara-empty">{escape_html(exc.message)}</p>'
+        return report_body(to_html(summary))
+
+
 # ------------------------------------------------------------------------------ both
 
 
@@ -255,13 +319,16 @@ class Views:
     compare: CompareView
     browse: BrowseView
     documents: DocumentsView
+    feedback: FeedbackView
 
     def labels(self, lang: str, instrument: str | None = None, allowed: bool = False) -> dict[Any, Any]:
-        """Every tab's labels; the Documents controls only for those `allowed` to add documents."""
+        """Every tab's labels; the Documents controls and the feedback tab only for those `allowed`
+        (server.may_manage_documents: the admins)."""
         return {
             **self.compare.labels(lang),
             **self.browse.labels(lang, instrument),
             **self.documents.labels(lang, allowed),
+            **self.feedback.labels(lang, allowed),
         }
 
     def relabelled(self) -> list[Any]:
@@ -269,5 +336,5 @@ class Views:
         c, b = self.compare.page, self.browse.page
         return [
             c.tab, c.topic, c.instruments, c.show, c.md, c.csv, c.docx, b.tab, b.instrument, b.article,
-            *self.documents.relabelled(),
+            *self.documents.relabelled(), self.feedback.page.tab, self.feedback.page.since, self.feedback.page.show,
         ]  # fmt: skip

@@ -103,5 +103,11 @@ def test_upload_confirm_and_ask_the_new_treaty(browser, small_web, tmp_path):  #
     assert "40" in _text(browser, '#ara-chat [data-testid="bot"]')
 
     # The treaty browser knows it too, at once.
-    _tab(browser, ui["tab_treaties"])
     assert assistant.index.store.articles("bilateral-turkey")
+
+    # The admin's feedback review (a loopback app without a login: its one user is the admin).
+    _css(browser, "#ara-helpful")[0].click()
+    _wait(browser, lambda d: _text(d, "#ara-feedback-status") == ui["feedback_thanks"])
+    _tab(browser, ui["tab_feedback"])
+    _css(browser, "#ara-feedback-show")[0].click()
+    _wait(browser, lambda d: "1 event(s)" in _text(d, "#ara-feedback-report"))

@@ -74,7 +74,9 @@ def test_a_damaged_record_is_rebuilt(tmp_path: Path) -> None:
 def test_a_read_only_folder_still_gives_the_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder, paths = _folder(tmp_path, size=100)
 
-    def refuse(target: Path, data: bytes) -> None:  # what a read-only folder does to the write (root ignores chmod)
+    def refuse(
+        target: Path, data: bytes
+    ) -> None:  # what a read-only folder does to the write (root ignores chmod)
         raise PermissionError(13, "Permission denied", str(target))
 
     monkeypatch.setattr(identity, "write_atomic", refuse)

@@ -42,7 +42,9 @@ def test_country_without_treaty(policy: ScopePolicy, text: str, country: str | N
 
 def test_partners_come_from_the_manifest(policy: ScopePolicy) -> None:
     manifest = load_manifest(ROOT / "corpus" / "sources.toml")
-    partners = {i.removeprefix("bilateral-") for i, inst in manifest.instruments.items() if inst.kind == "bilateral"}
+    partners = {
+        i.removeprefix("bilateral-") for i, inst in manifest.instruments.items() if inst.kind == "bilateral"
+    }
     assert partners and not partners & set(policy.countries_without_treaty)
 
 
@@ -50,7 +52,8 @@ def _manifest(*bilateral: tuple[str, tuple[str, ...]]) -> SimpleNamespace:
     names = SimpleNamespace(kk="", ru="", en="")
     return SimpleNamespace(
         instruments={
-            iid: SimpleNamespace(id=iid, kind="bilateral", aliases=aliases, title=names) for iid, aliases in bilateral
+            iid: SimpleNamespace(id=iid, kind="bilateral", aliases=aliases, title=names)
+            for iid, aliases in bilateral
         }
     )
 
@@ -94,7 +97,9 @@ def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, ot
         ("Что должен содержать запрос о правовой помощи?", False, False),
     ],
 )
-def test_other_tasks_and_small_talk(policy: ScopePolicy, text: str, other_task: bool, small_talk: bool) -> None:
+def test_other_tasks_and_small_talk(
+    policy: ScopePolicy, text: str, other_task: bool, small_talk: bool
+) -> None:
     assert policy.is_other_task(text) is other_task
     assert policy.is_small_talk(text) is small_talk
 

@@ -63,10 +63,16 @@ def test_provision_parity_with_the_original_text(tmp_path, fmt, rel):
     report = prepared.report
     assert report.detected_lang == lang and report.format == fmt
     numbers = sorted({int(p.article) for p in original.values() if p.article.isdigit()})
-    assert report.gaps == tuple(str(n) for n in range(1, numbers[-1] + 1) if n not in numbers)  # as in the source
+    assert report.gaps == tuple(
+        str(n) for n in range(1, numbers[-1] + 1) if n not in numbers
+    )  # as in the source
     assert not report.duplicates and report.complete == (not report.gaps)
     if fmt == "pdf":
-        assert report.pages >= 5 and "page header/footer/number" in report.repairs and "hyphenated" in report.repairs
+        assert (
+            report.pages >= 5
+            and "page header/footer/number" in report.repairs
+            and "hyphenated" in report.repairs
+        )
 
 
 def test_html_scripts_and_page_chrome_are_dropped(tmp_path):
@@ -75,7 +81,16 @@ def test_html_scripts_and_page_chrome_are_dropped(tmp_path):
     target = docgen.make_html(docgen.raw_text("bilateral-turkey/ru.md"), tmp_path / "t.html")
     prepared = prepare(_settings(tmp_path), str(target), instrument="x-user", lang="ru", title="T")
     text = " ".join(p.text for p in prepared.provisions)
-    for never in ("fetch(", "alert", "Статья 999", "Статья 77", "Статья 88", "Главная", "JavaScript", "display:none"):
+    for never in (
+        "fetch(",
+        "alert",
+        "Статья 999",
+        "Статья 77",
+        "Статья 88",
+        "Главная",
+        "JavaScript",
+        "display:none",
+    ):
         assert never not in text
     assert not any(p.article in ("55", "77", "88", "999") for p in prepared.provisions)
 
@@ -199,7 +214,9 @@ def test_as_paragraphs_makes_one_provision_per_paragraph(tmp_path):
 
     doc = tmp_path / "notes.txt"
     doc.write_text("Первый абзац заметок.\n\nВторой абзац.\n\nТретий.\n", encoding="utf-8")
-    prepared = prepare(_settings(tmp_path), str(doc), instrument="x-user", lang="ru", title="T", as_paragraphs=True)
+    prepared = prepare(
+        _settings(tmp_path), str(doc), instrument="x-user", lang="ru", title="T", as_paragraphs=True
+    )
     assert [p.id for p in prepared.provisions] == ["x-user:p1", "x-user:p2", "x-user:p3"]
     assert any("numbered paragraphs" in w for w in prepared.report.warnings)
 
@@ -231,7 +248,11 @@ class HashEmbeddings:
 
 @pytest.fixture
 def home(tmp_path):
-    home = make_home(tmp_path / "home", ["bilateral-usa/ru.md"]) if (ROOT / "corpus/files/bilateral-usa/ru.md").exists() else None
+    home = (
+        make_home(tmp_path / "home", ["bilateral-usa/ru.md"])
+        if (ROOT / "corpus/files/bilateral-usa/ru.md").exists()
+        else None
+    )
     if home is None:
         pytest.skip("corpus not fetched: run `assistant corpus fetch`")
     return home
@@ -257,14 +278,23 @@ def test_add_list_remove_with_incremental_index(home, tmp_path):
 
     pdf = docgen.make_pdf(docgen.raw_text("bilateral-turkey/ru.md"), tmp_path / "tr.pdf")
     prepared = user.prepare(
-        settings, str(pdf), instrument="bilateral-japan", lang="ru", title="Договор с Японией (тест)",
+        settings,
+        str(pdf),
+        instrument="bilateral-japan",
+        lang="ru",
+        title="Договор с Японией (тест)",
         aliases=["договор с Японией", "японский договор"],
     )
     emb.embedded = 0
     report = user.add(settings, prepared, embeddings=emb)
     assert report.embedded == emb.embedded == report.units - base_units  # only the new provisions
     entry = user.user_entries(settings)[0]
-    assert (entry.instrument, entry.lang, entry.format, entry.kind) == ("bilateral-japan", "ru", "pdf", "bilateral")
+    assert (entry.instrument, entry.lang, entry.format, entry.kind) == (
+        "bilateral-japan",
+        "ru",
+        "pdf",
+        "bilateral",
+    )
     assert entry.sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest() and entry.added and entry.complete
     assert (home / "data/corpus" / entry.original).read_bytes() == pdf.read_bytes()
 
@@ -278,7 +308,10 @@ def test_add_list_remove_with_incremental_index(home, tmp_path):
 
     # a second language version aligns by article number
     docx = docgen.make_docx(docgen.raw_text("bilateral-turkey/kk.md"), tmp_path / "tr.docx")
-    second = user.prepare(settings, str(docx), instrument="bilateral-japan", lang="kk", title="Жапониямен шарт (тест)")
+    second = user.prepare(
+        settings, str(docx), instrument="bilateral-japan", lang="kk", title="Жапониямен шарт (тест)"
+    )
+
     def articles(rel: str) -> set[str]:
         parsed = parse_treaty("x", rel.split("/")[1][:2], [(rel, docgen.raw_text(rel))])
         return {p.article for p in parsed if p.level == "article" and p.article.isdigit()}
@@ -291,7 +324,9 @@ def test_add_list_remove_with_incremental_index(home, tmp_path):
     assert set(index.store.versions("bilateral-japan:12")) == {"ru", "kk"}
     rows = {r.id: r for r in user.list_instruments(settings)}
     assert rows["bilateral-japan"].origin == "user" and rows["bilateral-japan"].languages == ("kk", "ru")
-    bundled_ru = len(parse_treaty("x", "ru", [("bilateral-turkey/ru.md", docgen.raw_text("bilateral-turkey/ru.md"))]))
+    bundled_ru = len(
+        parse_treaty("x", "ru", [("bilateral-turkey/ru.md", docgen.raw_text("bilateral-turkey/ru.md"))])
+    )
     assert rows["bilateral-japan"].provisions["ru"] == bundled_ru and rows["bilateral-japan"].complete["kk"]
     assert rows["bilateral-usa"].origin == "bundled"
 
@@ -350,8 +385,12 @@ def test_a_killed_add_leaves_the_old_index_and_corpus_serving(home, tmp_path):
     committed = (user_dir / user.MANIFEST).read_bytes()
     gone = [e for e in user.user_entries(settings) if e.instrument != "tr-user"]
     user._write_entries(user_dir / user.PENDING, gone)
-    build_index(settings, emb, progress=False, manifest=user.merge(
-        user.load_manifest(settings.path(settings.manifest)), gone, user_dir))
+    build_index(
+        settings,
+        emb,
+        progress=False,
+        manifest=user.merge(user.load_manifest(settings.path(settings.manifest)), gone, user_dir),
+    )
     assert "tr-user" not in user.load_corpus_manifest(settings).instruments
     open_index(settings, emb)
     user._recover(settings)

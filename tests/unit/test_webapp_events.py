@@ -138,7 +138,7 @@ def _value(page, component, session: Session):  # noqa: ANN001, ANN202
             d.aliases: "",
             d.kind: "bilateral",
         }
-        values |= {d.pending: None, d.remove_choice: None}
+        values |= {d.pending: None, d.remove_choice: None, views.feedback.page.since: ""}
     return values[component]
 
 
@@ -177,7 +177,7 @@ def test_every_event_updates_only_its_outputs(app, session):
         seen.add(block_fn.name)
     assert {"on_load", "refresh", "respond", "clear", "pick_article", "pick_version"} <= seen
     assert {"follow_link", "relabel", "compare", "browse_instrument", "browse_article"} <= seen
-    assert {"check", "confirm", "cancel", "remove"} <= seen
+    assert {"check", "confirm", "cancel", "remove", "feedback"} <= seen
 
 
 def test_refresh_renders_every_rendered_component(app):

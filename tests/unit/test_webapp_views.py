@@ -296,3 +296,28 @@ def test_reload_drops_the_index_and_what_was_derived_from_it():
     a.reload()
     assert a._index is None and not set(Assistant._INDEX_DERIVED) & set(a.__dict__)
     assert a.__dict__["templates"] is kept
+
+
+# ------------------------------------------------------------------------------ feedback review
+
+
+def test_feedback_report_for_admins_only_and_inert(tmp_path):
+    from assistant.web.feedback import append_event
+    from assistant.web.views import FeedbackView
+
+    log = tmp_path / "feedback.jsonl"
+    event = {"ts": "2026-12-01T10:00:00+00:00", "rating": "not_helpful", "comment": HOSTILE, "language": "ru"}
+    append_event(log, {**event, "question": "Что такое ${x}?", "citations": ["uncac:54.1.a"]})
+    append_event(log, {**event, "ts": "2026-11-01T10:00:00+00:00", "rating": "helpful", "question": "old"})
+    view = FeedbackView(page=None, uis=UIS, log=log)  # type: ignore[arg-type] - show() needs no components
+
+    out = view.show("", "ru", allowed=True)
+    assert "uncac:54.1.a" in out and "<style" not in out and "<head" not in out
+    assert "${" not in out and "<img" not in out and "`" not in out
+    assert "2 event(s)" in out
+    assert "1 event(s)" in view.show("2026-11-15", "ru", allowed=True)
+    assert "YYYY-MM-DD" in view.show("yesterday", "ru", allowed=True)
+    assert (
+        view.show("", "kk", allowed=False)
+        == f'<p class="ara-empty">{render.escape_html(UIS["kk"]["docs_forbidden"])}</p>'
+    )
