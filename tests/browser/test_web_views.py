@@ -3,6 +3,9 @@ and index; fixtures from test_web_chat.py and conftest.py)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -10,6 +13,17 @@ import pytest
 from tests.browser.test_web_chat import ANSWER_TIMEOUT_S, _open, _text, _wait, browser, uis  # noqa: F401
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _screenshot(driver, tmp_path: Path, name: str) -> None:  # noqa: ANN001
+    """Save a screenshot; with ASSISTANT_UPDATE_SCREENSHOT set, also as docs/<name> (the docs' picture)."""
+    driver.execute_script("window.scrollTo(0, 0);")
+    shot = tmp_path / name
+    assert driver.save_screenshot(str(shot))
+    if os.environ.get("ASSISTANT_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, ROOT / "docs" / name)
+
 
 QUESTION_RU = "Какая конвенция позволяет напрямую исполнить постановление иностранного суда о конфискации?"
 
@@ -42,7 +56,7 @@ def test_too_long_question_in_a_link_gets_the_usual_refusal(browser, web, assist
     _wait(browser, lambda d: refusal in _text(d, '#ara-chat [data-testid="bot"]'), ANSWER_TIMEOUT_S)
 
 
-def test_provision_link_opens_the_treaty_browser(browser, web, assistant, uis):  # noqa: F811
+def test_provision_link_opens_the_treaty_browser(browser, web, assistant, uis, tmp_path):  # noqa: F811
     url, _ = web
     _open(browser, f"{url}?p=strasbourg1990:13.1.a&lang=kk")
     _wait(browser, lambda d: _by_css(d, "#ara-browse .ara-version"))
@@ -53,6 +67,7 @@ def test_provision_link_opens_the_treaty_browser(browser, web, assistant, uis): 
     topic = assistant.topic_map.get("direct-enforcement").title["kk"]
     assert topic in _text(browser, "#ara-browse .ara-topics")
     assert uis["kk"]["tab_treaties"] in _text(browser, "#ara-tabs")
+    _screenshot(browser, tmp_path, "screenshot-treaties.png")
 
     _open(browser, f"{url}?p=strasbourg1990:13.9.z&lang=en")
     _wait(browser, lambda d: _by_css(d, "#ara-browse .ara-not-found"))
@@ -108,9 +123,7 @@ def test_compare_tab_shows_the_table_and_downloads_it(browser, web, assistant, u
     assert detail.get_attribute("open") is None
     detail.find_element("css selector", "summary").click()
     _wait(browser, lambda d: detail.get_attribute("open") is not None)
-    browser.save_screenshot(
-        str(pytest.importorskip("pathlib").Path(browser.capabilities.get("tmp", "/tmp")) / "compare.png")
-    )
+    _screenshot(browser, tmp_path, "screenshot-compare.png")
 
     # The Markdown download, clicked, arrives as the same table.
     downloads = tmp_path / "downloads"
