@@ -420,10 +420,8 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     import gradio as gr
 
     p, page, v = h.page, h.page.rendered(), h.views
-    relabelled = v.relabelled()
-    b, c = v.browse.page, v.compare.page
     d = v.documents.page
-    arrived = [p.session, *page, *relabelled, b.text, d.report, d.status, p.tabs]
+    arrived = [p.session, *page, *v.relabelled(), v.browse.page.text, d.report, d.status, p.tabs]
 
     def on_load(choice: str, s: Session, request: gr.Request) -> dict[Any, Any]:
         return h.arrive(choice, s, request)
@@ -441,25 +439,8 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
         h.follow_link, inputs=[p.language, p.session], outputs=[p.chat, p.question, p.session], **asking
     ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
 
-    def relabel(choice: str, s: Session, instrument: str | None, request: gr.Request) -> dict[Any, Any]:
-        return h.relabel(choice, s, instrument, request)
-
-    relabel.__annotations__["request"] = gr.Request
-    p.language.input(relabel, inputs=[p.language, p.session, b.instrument], outputs=relabelled, **_LIGHT)
+    _wire_views(h, asking)
     _wire_documents(h)
-    c.show.click(
-        h.compare,
-        inputs=[c.topic, c.instruments, p.language, p.session],
-        outputs=[c.table, c.md, c.csv, c.docx],
-        **asking,
-    )
-    b.instrument.input(
-        h.browse_instrument,
-        inputs=[b.instrument, p.language, p.session],
-        outputs=[b.article, b.text],
-        **_LIGHT,
-    )
-    b.article.input(h.browse_article, inputs=[b.article, p.language, p.session], outputs=[b.text], **_LIGHT)
     p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
 
     for trigger in (p.send.click, p.question.submit):
@@ -492,6 +473,33 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
             outputs=[p.feedback, p.comment],
             **_LIGHT,
         )
+
+
+def _wire_views(h: Handlers, asking: Mapping[str, Any]) -> None:
+    """The Compare and treaty-browser tabs' events, and every tab's labels on a language switch."""
+    import gradio as gr
+
+    p, v = h.page, h.views
+    b, c = v.browse.page, v.compare.page
+
+    def relabel(choice: str, s: Session, instrument: str | None, request: gr.Request) -> dict[Any, Any]:
+        return h.relabel(choice, s, instrument, request)
+
+    relabel.__annotations__["request"] = gr.Request  # found by its type, as on_load's
+    p.language.input(relabel, inputs=[p.language, p.session, b.instrument], outputs=v.relabelled(), **_LIGHT)
+    c.show.click(
+        h.compare,
+        inputs=[c.topic, c.instruments, p.language, p.session],
+        outputs=[c.table, c.md, c.csv, c.docx],
+        **asking,
+    )
+    b.instrument.input(
+        h.browse_instrument,
+        inputs=[b.instrument, p.language, p.session],
+        outputs=[b.article, b.text],
+        **_LIGHT,
+    )
+    b.article.input(h.browse_article, inputs=[b.article, p.language, p.session], outputs=[b.text], **_LIGHT)
 
 
 def _wire_documents(h: Handlers) -> None:

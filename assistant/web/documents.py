@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,13 @@ def documents_layout(first: Mapping[str, str]) -> DocumentsPage:
     )  # fmt: skip
 
 
+def _uploads_dir() -> Path:
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
 def _delete(path: str | None) -> None:
-    """Delete an uploaded temporary (Gradio's copy of the file)."""
-    if path:
+    """Delete an uploaded temporary (Gradio's copy of the file), and nothing outside Gradio's upload folder."""
+    if path and Path(path).resolve().is_relative_to(_uploads_dir()):
         try:
             os.unlink(path)
         except FileNotFoundError:
