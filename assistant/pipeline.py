@@ -158,9 +158,9 @@ class Assistant:
                     self._index = index
         return self._index
 
-    _INDEX_DERIVED = (
-        "policy", "short_names", "instrument_order", "topic_map", "topic_matcher", "topical", "aliases"
-    )
+    # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
+    _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
+    _INDEX_DERIVED += ("topical", "aliases")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
