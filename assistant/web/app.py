@@ -13,6 +13,8 @@ session.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -583,10 +585,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             uis, settings.max_question_chars
         )
         feedback_path = settings.path(settings.data_dir) / FEEDBACK_FILE
+        downloads = Path(tempfile.mkdtemp(prefix="ara-downloads-"))  # comparison files, gone at exit
+        atexit.register(shutil.rmtree, downloads, True)
         views = Views(
-            CompareView(
-                compare_page, assistant, uis, templates, Path(tempfile.mkdtemp(prefix="ara-downloads-"))
-            ),
+            CompareView(compare_page, assistant, uis, templates, downloads),
             BrowseView(browse_page, assistant, uis),
             DocumentsView(documents_page, assistant, settings, uis),
             FeedbackView(feedback_page, uis, feedback_path),
