@@ -158,6 +158,18 @@ class Assistant:
                     self._index = index
         return self._index
 
+    # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
+    _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
+    _INDEX_DERIVED += ("topical", "aliases")
+
+    def reload(self) -> None:
+        """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
+        and everything derived from it; the next use opens the new generation. The model stays loaded."""
+        with self._lock:
+            self._index = None
+            for name in self._INDEX_DERIVED:
+                self.__dict__.pop(name, None)
+
     def warm_up(self) -> None:
         """Load the model and the index now (the web app does this before accepting requests)."""
         self.index.bm25.search("warm up", "en", k=1)

@@ -20,6 +20,16 @@ from assistant.core.langs import LANGS, check_languages
 from assistant.corpus.provisions import ARTICLE_SECTIONS
 
 # key -> variables the template may use
+# The [ui] keys of the Compare, Treaties, Documents and Feedback tabs (assistant/web/views.py, documents.py).
+_VIEW_UI_KEYS = """
+tab_chat tab_compare tab_treaties tab_documents tab_feedback compare_topic compare_instruments
+compare_instruments_info compare_show compare_empty compare_summary compare_quote download_md
+download_csv download_docx browse_instrument browse_article browse_empty browse_topics
+browse_nearest link docs_file docs_id docs_lang docs_title docs_aliases docs_kind docs_check
+docs_confirm docs_cancel docs_list docs_remove docs_remove_button docs_cancelled docs_forbidden
+docs_report_empty docs_columns feedback_since feedback_show
+"""
+
 REQUIRED: dict[str, frozenset[str]] = {
     "labels.article": frozenset({"n"}),
     "labels.with_paragraph": frozenset({"art", "p"}),
@@ -137,6 +147,11 @@ REQUIRED: dict[str, frozenset[str]] = {
     "ui.comment_placeholder": frozenset(),
     "ui.feedback_thanks": frozenset(),
     "ui.feedback_nothing": frozenset(),
+    **{f"ui.{k}": frozenset() for k in _VIEW_UI_KEYS.split()},
+    "ui.browse_not_found": frozenset({"id"}),
+    "ui.docs_added": frozenset({"id"}),
+    "ui.docs_removed": frozenset({"id"}),
+    "ui.docs_failed": frozenset({"error"}),
 }
 
 

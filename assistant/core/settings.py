@@ -137,10 +137,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     auth: str | None = None
+    # Users (comma-separated) who may add and remove documents in the web app when `auth` is set.
+    admins: str = ""
     concurrency_limit: int = Field(2, ge=1)
     max_queue: int = Field(32, ge=1)
     # A question is at most max_question_chars; anything far bigger is refused before it is read.
     max_request_bytes: int = Field(1_000_000, ge=1024)
+
+    def admin_names(self) -> frozenset[str]:
+        """The `ASSISTANT_ADMINS` user names."""
+        return frozenset(name.strip() for name in self.admins.split(",") if name.strip())
 
     @field_validator("auth")
     @classmethod

@@ -128,6 +128,11 @@ class ProvisionStore:
     def instruments(self) -> set[str]:
         return {instrument_of(pid) for pid in self._by}
 
+    def articles(self, instrument: str) -> list[str]:
+        """The article-level ids of one instrument, in store (text) order: a table of contents."""
+        prefix = instrument + ":"
+        return [pid for pid in self._by if pid.startswith(prefix) and "." not in pid[len(prefix) :]]
+
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for versions in self._by.values():

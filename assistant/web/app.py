@@ -13,6 +13,9 @@ session.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, force_offline
+from assistant.web.documents import DocumentsView, documents_layout
 from assistant.web.feedback import FILENAME as FEEDBACK_FILE
 from assistant.web.feedback import MAX_COMMENT_CHARS, append_event, feedback_event
 from assistant.web.render import (
@@ -38,13 +42,24 @@ from assistant.web.render import (
     example_questions,
     header_markdown,
     language_choices,
+    link_params,
     progressive,
+    question_link,
     sources_html,
     ui_language,
     version_choices,
     version_note,
 )
 from assistant.web.runner import Runner, Session
+from assistant.web.views import (
+    BrowseView,
+    CompareView,
+    FeedbackView,
+    Views,
+    browse_layout,
+    compare_layout,
+    feedback_layout,
+)
 
 # Before anything can import gradio: its analytics and version check read the environment at import.
 force_offline()
@@ -68,6 +83,13 @@ CSS = """
 .ara-article { max-height: 420px; overflow-y: auto; }
 .ara-article-note { font-style: italic; }
 .ara-empty { opacity: 0.7; }
+.ara-compare-table { width: 100%; border-collapse: collapse; }
+.ara-compare-table td, .ara-compare-table th { border: 1px solid #ccc; padding: 0.4em; vertical-align: top; }
+.ara-compare-name { font-weight: 600; width: 22%; }
+.ara-compared { margin-bottom: 0.6em; }
+.ara-says-mark { font-style: italic; opacity: 0.8; }
+.ara-versions-row { display: flex; gap: 1.2em; align-items: flex-start; }
+.ara-version { flex: 1 1 0; min-width: 0; }
 """
 
 # Events that only re-render: no queue slot of their own, not in the API, no spinner.
@@ -92,6 +114,8 @@ class Page:
     """Every component an event reads or updates, by name."""
 
     session: gr.State
+    tabs: gr.Tabs
+    tab_chat: gr.Tab
     title: gr.Markdown
     language: gr.Radio
     disclaimer: gr.Markdown
@@ -108,10 +132,11 @@ class Page:
     article: gr.Dropdown
     versions: gr.Radio
     article_text: gr.HTML
+    link: gr.Textbox
 
     def rendered(self) -> list[Any]:
-        """The components `Handlers.refresh` updates: all but the session and the feedback status."""
-        return [getattr(self, f.name) for f in fields(self) if f.name not in ("session", "feedback")]
+        """The components `Handlers.refresh` updates: all but the session, the tabs and the feedback status."""
+        return [getattr(self, f.name) for f in fields(self) if f.name not in ("session", "tabs", "feedback")]
 
 
 def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> dict[str, Any]:
@@ -163,6 +188,9 @@ def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> d
         elem_id="ara-comment",
     )
     parts["feedback"] = gr.Markdown(elem_id="ara-feedback-status")
+    parts["link"] = gr.Textbox(
+        label=first["link"], value="", interactive=False, buttons=["copy"], lines=1, elem_id="ara-link"
+    )
     return parts
 
 
@@ -178,20 +206,33 @@ def _article_column(first: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> Page:
-    """The page's components inside the current Blocks, labelled in the default interface language."""
+def layout(uis: Mapping[str, Mapping[str, str]], limit: int) -> tuple[Page, Any, Any, Any, Any]:
+    """The page's components inside the current Blocks, labelled in the default interface language:
+    the chat's `Page`, then the Compare, treaty-browser (views.py), Documents (documents.py) and
+    feedback-review (views.py) pages."""
     import gradio as gr
 
     first = uis[DEFAULT_UI_LANG]
     session = gr.State(Session())
     title = gr.Markdown(elem_id="ara-title")
     language = gr.Radio(language_choices(first), value="auto", label=first["language"], elem_id="ara-lang")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            left = _chat_column(first, example_questions(uis, DEFAULT_UI_LANG), limit)
-        with gr.Column(scale=2):
-            right = _article_column(first)
-    return Page(session=session, title=title, language=language, **left, **right)
+    with gr.Tabs(selected="chat", elem_id="ara-tabs") as tabs:
+        with (
+            gr.Tab(first["tab_chat"], id="chat", elem_id="ara-tab-chat") as tab_chat,
+            gr.Row(equal_height=False),
+        ):
+            with gr.Column(scale=3):
+                left = _chat_column(first, example_questions(uis, DEFAULT_UI_LANG), limit)
+            with gr.Column(scale=2):
+                right = _article_column(first)
+        compare = compare_layout(first)
+        browse = browse_layout(first)
+        documents = documents_layout(first)
+        feedback = feedback_layout(first)
+    page = Page(
+        session=session, tabs=tabs, tab_chat=tab_chat, title=title, language=language, **left, **right
+    )
+    return page, compare, browse, documents, feedback
 
 
 # ------------------------------------------------------------------------------ events
@@ -211,6 +252,7 @@ class Handlers:
     feedback_path: Path
     limit: int  # longest question, in characters
     keep: int  # questions kept as follow-up history
+    views: Views  # the Compare and treaty-browser tabs
 
     def _ui_lang(self, choice: str, s: Session) -> str:
         return ui_language(choice, s.answer_lang, s.browser_lang)
@@ -225,6 +267,7 @@ class Handlers:
 
         ui, p = self.uis[lang], self.page
         return {
+            p.tab_chat: gr.update(label=ui["tab_chat"]),
             p.title: gr.update(value=header_markdown(ui)),
             p.language: gr.update(label=ui["language"], choices=language_choices(ui)),
             p.disclaimer: gr.update(value=disclaimer_markdown(self.templates[lang].get("answer.disclaimer"))),
@@ -266,7 +309,66 @@ class Handlers:
                 value=s.version if versions else None,
             ),
             p.article_text: gr.update(value=article_html(provision, heading, ui, note)),
+            p.link: gr.update(
+                label=ui["link"],
+                value=question_link(s.base_url, s.last.question, s.last.language) if s.last else "",
+            ),
         }
+
+    def arrive(self, choice: str, s: Session, request: Any) -> dict[Any, Any]:
+        """The page as it loads: the browser's language, and what its link asks for (`?q=`, `?p=`, `?lang=`).
+
+        `?lang=` picks the language; `?p=` opens that provision in the treaty browser; `?q=` is kept in
+        the session and asked by `follow_link` right after.
+        """
+        import gradio as gr
+
+        headers = dict(getattr(request, "headers", None) or {})
+        query = dict(getattr(request, "query_params", None) or {})
+        question, provision, lang = link_params(query)
+        base = headers.get("referer") or "/"
+        s = replace(
+            s, browser_lang=browser_language(headers.get("accept-language")), link=question, base_url=base
+        )
+        choice = lang or choice
+        shown = self._ui_lang(choice, s)
+        allowed = self.views.documents.allowed(request)
+        out = {
+            self.page.session: s,
+            **self.refresh(choice, s),
+            **self.views.labels(shown, allowed=allowed),
+            **self.views.documents.arrive(shown, allowed),
+        }
+        out[self.page.language]["value"] = choice
+        if provision:
+            out.update(self.views.browse.open(provision, shown))
+            out[self.page.tabs] = gr.update(selected="treaties")
+        return out
+
+    def follow_link(self, choice: str, s: Session) -> Iterator[dict[Any, Any]]:
+        """Ask the link's question (once), as if typed: the usual refusals apply (too long, …)."""
+        import gradio as gr
+
+        if not s.link:
+            yield {self.page.chat: gr.skip()}
+            return
+        yield from self.respond(s.link, choice, replace(s, link=None))
+
+    def relabel(self, choice: str, s: Session, instrument: str | None, request: Any = None) -> dict[Any, Any]:
+        """The other tabs' labels in the interface language."""
+        allowed = self.views.documents.allowed(request)
+        return self.views.labels(self._ui_lang(choice, s), instrument, allowed)
+
+    def compare(
+        self, topic: str | None, instruments: list[str] | None, choice: str, s: Session
+    ) -> dict[Any, Any]:
+        return self.views.compare.show(topic, instruments, self._ui_lang(choice, s))
+
+    def browse_instrument(self, instrument: str | None, choice: str, s: Session) -> dict[Any, Any]:
+        return self.views.browse.pick_instrument(instrument, self._ui_lang(choice, s))
+
+    def browse_article(self, article: str | None, choice: str, s: Session) -> dict[Any, Any]:
+        return self.views.browse.pick_article(article, self._ui_lang(choice, s))
 
     def respond(self, text: str, choice: str, s: Session) -> Iterator[dict[Any, Any]]:
         """Ask: the question and «searching…» at once, the answer paragraph by paragraph, then the session."""
@@ -319,25 +421,30 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     """Connect the page's events to the handlers (inside the Blocks)."""
     import gradio as gr
 
-    p, page = h.page, h.page.rendered()
+    p, page, v = h.page, h.page.rendered(), h.views
+    d = v.documents.page
+    arrived = [p.session, *page, *v.relabelled(), v.browse.page.text, d.report, d.status, p.tabs]
 
     def on_load(choice: str, s: Session, request: gr.Request) -> dict[Any, Any]:
-        header = request.headers.get("accept-language") if request is not None else None
-        s = replace(s, browser_lang=browser_language(header))
-        return {p.session: s, **h.refresh(choice, s)}
+        return h.arrive(choice, s, request)
 
     # Gradio finds the request parameter by its type; with postponed annotations the name `gr`
     # is not resolvable from this module's globals, so give it the class itself.
     on_load.__annotations__["request"] = gr.Request
-    app.load(on_load, inputs=[p.language, p.session], outputs=[p.session, *page], **_LIGHT)
-    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
-
     asking = {
         "concurrency_limit": settings.concurrency_limit,
         "concurrency_id": "assistant",
         "api_visibility": "private",
         "show_progress": "minimal",
     }
+    app.load(on_load, inputs=[p.language, p.session], outputs=arrived, **_LIGHT).then(
+        h.follow_link, inputs=[p.language, p.session], outputs=[p.chat, p.question, p.session], **asking
+    ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+
+    _wire_views(h, asking)
+    _wire_documents(h)
+    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+
     for trigger in (p.send.click, p.question.submit):
         trigger(
             h.respond,
@@ -370,6 +477,76 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
         )
 
 
+def _wire_views(h: Handlers, asking: Mapping[str, Any]) -> None:
+    """The Compare and treaty-browser tabs' events, and every tab's labels on a language switch."""
+    import gradio as gr
+
+    p, v = h.page, h.views
+    b, c = v.browse.page, v.compare.page
+
+    def relabel(choice: str, s: Session, instrument: str | None, request: gr.Request) -> dict[Any, Any]:
+        return h.relabel(choice, s, instrument, request)
+
+    relabel.__annotations__["request"] = gr.Request  # found by its type, as on_load's
+    p.language.input(relabel, inputs=[p.language, p.session, b.instrument], outputs=v.relabelled(), **_LIGHT)
+    c.show.click(
+        h.compare,
+        inputs=[c.topic, c.instruments, p.language, p.session],
+        outputs=[c.table, c.md, c.csv, c.docx],
+        **asking,
+    )
+    b.instrument.input(
+        h.browse_instrument,
+        inputs=[b.instrument, p.language, p.session],
+        outputs=[b.article, b.text],
+        **_LIGHT,
+    )
+    b.article.input(h.browse_article, inputs=[b.article, p.language, p.session], outputs=[b.text], **_LIGHT)
+
+
+def _wire_documents(h: Handlers) -> None:
+    """The admins' events: check an upload, confirm or cancel it, remove a document; the feedback report."""
+    import gradio as gr
+
+    p, d, docs = h.page, h.views.documents.page, h.views.documents
+    form = [d.instrument, d.lang, d.title, d.aliases, d.kind]
+    idle = [d.pending, d.upload, d.confirm, d.cancel, d.status]
+    changed = [*idle, d.listing, d.remove_choice]
+    one_at_a_time = {"concurrency_limit": 1, "concurrency_id": "documents", "api_visibility": "private"}
+
+    def check(path, instrument, lang, title, aliases, kind, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        fields = {
+            "instrument": instrument or "",
+            "lang": lang,
+            "title": title or "",
+            "aliases": aliases or "",
+        }
+        return docs.check(path, {**fields, "kind": kind}, h._ui_lang(choice, s), request)
+
+    def confirm(prepared, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return docs.confirm(prepared, h._ui_lang(choice, s), request)
+
+    def cancel(path, choice, s):  # noqa: ANN001, ANN202
+        return docs.cancel(path, h._ui_lang(choice, s))
+
+    def remove(instrument, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return docs.remove(instrument, h._ui_lang(choice, s), request)
+
+    def feedback(since, choice, s, request: gr.Request):  # noqa: ANN001, ANN202
+        return h.views.feedback.show(since, h._ui_lang(choice, s), docs.allowed(request))
+
+    for fn in (check, confirm, remove, feedback):
+        fn.__annotations__["request"] = gr.Request
+    f = h.views.feedback.page
+    f.show.click(feedback, inputs=[f.since, p.language, p.session], outputs=f.report, **_LIGHT)
+    d.check.click(
+        check, inputs=[d.upload, *form, p.language, p.session], outputs=[*idle, d.report], **one_at_a_time
+    )
+    d.confirm.click(confirm, inputs=[d.pending, p.language, p.session], outputs=changed, **one_at_a_time)
+    d.cancel.click(cancel, inputs=[d.upload, p.language, p.session], outputs=idle, **_LIGHT)
+    d.remove.click(remove, inputs=[d.remove_choice, p.language, p.session], outputs=changed, **one_at_a_time)
+
+
 def _wire_api(runner: Runner, settings: Settings) -> None:
     """The one API endpoint, `ask` (inside the Blocks); the UI's own events stay private."""
     import gradio as gr
@@ -400,16 +577,32 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     templates = assistant.templates  # loads and checks every [ui] key now, not in front of a user
     uis = {lang: templates[lang].section("ui") for lang in UI_LANGS}
     runner = Runner(assistant, workers=settings.concurrency_limit, timeout_s=settings.request_timeout_s)
-    with gr.Blocks(title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False) as app:
+    # delete_cache: an upload left neither checked nor cancelled (a closed tab) is deleted within two hours.
+    with gr.Blocks(
+        title=uis[DEFAULT_UI_LANG]["title"], analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as app:
+        page, compare_page, browse_page, documents_page, feedback_page = layout(
+            uis, settings.max_question_chars
+        )
+        feedback_path = settings.path(settings.data_dir) / FEEDBACK_FILE
+        downloads = Path(tempfile.mkdtemp(prefix="ara-downloads-"))  # comparison files, gone at exit
+        atexit.register(shutil.rmtree, downloads, True)
+        views = Views(
+            CompareView(compare_page, assistant, uis, templates, downloads),
+            BrowseView(browse_page, assistant, uis),
+            DocumentsView(documents_page, assistant, settings, uis),
+            FeedbackView(feedback_page, uis, feedback_path),
+        )
         handlers = Handlers(
-            page=layout(uis, settings.max_question_chars),
+            page=page,
+            views=views,
             templates=templates,
             uis=uis,
             names={lang: templates[lang].section("language_names") for lang in UI_LANGS},
             label=assistant.label,
-            versions_of=assistant.index.store.versions,
+            versions_of=lambda aid: assistant.index.store.versions(aid),  # the index may be reloaded
             runner=runner,
-            feedback_path=settings.path(settings.data_dir) / FEEDBACK_FILE,
+            feedback_path=feedback_path,
             limit=settings.max_question_chars,
             keep=settings.max_history_turns,
         )

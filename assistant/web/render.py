@@ -265,3 +265,177 @@ def check_language_code(code: object) -> str:
     if value not in LANG_CODES:
         raise InputError(f"unknown language code {code!r}; use one of {', '.join(LANG_CODES)}")
     return str(value)
+
+
+# ------------------------------------------------------------------------------ compare, browse, links
+
+
+def topic_choices(titles: Mapping[str, Mapping[str, str]], lang: str) -> list[tuple[str, str]]:
+    """(title in `lang`, topic id) of every topic, by title: the Compare view's topic picker."""
+    return sorted(((t.get(lang) or tid, tid) for tid, t in titles.items()), key=lambda c: c[0].casefold())
+
+
+def instrument_choices(
+    order: Sequence[str], names: Mapping[str, Mapping[str, str]], lang: str
+) -> list[tuple[str, str]]:
+    """(short name in `lang`, instrument id) in display order (multilateral by date, then bilateral)."""
+    return [(names.get(i, {}).get(lang) or i, i) for i in order]
+
+
+def comparison_html(comparison, ui: Mapping[str, str], words: Mapping[str, str], note: str) -> str:  # noqa: ANN001
+    """A `Comparison` as a table: instrument, provisions (label, editorial summary, verbatim quote folded
+    in a <details>), or «no such provision» / «not yet mapped»; `words` is the `[compare]` section."""
+    if comparison is None:
+        return f'<div class="ara-compare"><p class="ara-empty">{escape_html(ui["compare_empty"])}</p></div>'
+    head = "".join(f"<th>{escape_html(words[k])}</th>" for k in ("instrument", "provisions"))
+    rows = []
+    for row in comparison.rows:
+        if row.provisions:
+            cell = "".join(_compared_html(p, ui) for p in row.provisions)
+        else:
+            cell = f'<p class="ara-empty">{escape_html(words["none" if row.none else "unmapped"])}</p>'
+        rows.append(
+            f'<tr data-instrument="{escape_html(row.instrument)}"><td class="ara-compare-name">'
+            f"{escape_html(row.name)}</td><td>{cell}</td></tr>"
+        )
+    return (
+        f'<div class="ara-compare" lang="{escape_html(comparison.language)}">'
+        f"<h3>{escape_html(words['title'].format(topic=comparison.title))}</h3>"
+        f'<table class="ara-compare-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<p class="ara-note">{escape_html(note)}</p></div>'
+    )
+
+
+def _compared_html(p, ui: Mapping[str, str]) -> str:  # noqa: ANN001 - answer.topical.ComparedProvision
+    return (
+        f'<div class="ara-compared" data-id="{escape_html(p.id)}">'
+        f'<div class="ara-source-label">{escape_html(p.label)}</div>'
+        f'<p class="ara-says"><span class="ara-says-mark">{escape_html(ui["compare_summary"])}</span> '
+        f"{escape_html(p.says)}</p>"
+        f'<details class="ara-quote"><summary>{escape_html(ui["compare_quote"])}</summary>'
+        f'<blockquote class="ara-source-quote" lang="{escape_html(p.quote_lang)}">{_html_lines(p.quote)}'
+        "</blockquote></details></div>"
+    )
+
+
+def toc_choices(
+    article_ids: Iterable[str], label_of: Callable[[str, str], str], title_of: Callable[[str], str], lang: str
+) -> list[tuple[str, str]]:
+    """(«label — title», article id) of an instrument's articles: the treaty browser's table of contents."""
+    out = []
+    for aid in article_ids:
+        title = clean(title_of(aid)).replace("\n", " ").strip()
+        lab = label_of(aid, lang)
+        out.append((f"{lab} — {title}" if title else lab, aid))
+    return out
+
+
+def provision_html(
+    heading: str,
+    versions: Mapping[str, Provision],
+    topics: Sequence[str],
+    ui: Mapping[str, str],
+    wanted: str,
+) -> str:
+    """One provision in every language version the corpus has, side by side (`wanted` first), then the
+    titles of the topics it belongs to."""
+    order = [lang for lang in (wanted, *UI_LANGS) if lang in versions]
+    cols = []
+    for lang in dict.fromkeys(order):
+        p = versions[lang]
+        paragraphs = "".join(f"<p>{escape_html(x)}</p>" for x in clean(p.text).split("\n") if x.strip())
+        title = f'<div class="ara-article-title">{escape_html(p.title)}</div>' if p.title else ""
+        cols.append(
+            f'<div class="ara-version" lang="{escape_html(lang)}"><h5>{escape_html(ui[f"lang_{lang}"])}</h5>'
+            f'{title}<div class="ara-article-text">{paragraphs}</div></div>'
+        )
+    listed = "".join(f"<li>{escape_html(t)}</li>" for t in topics)
+    shown = (
+        f'<div class="ara-topics"><b>{escape_html(ui["browse_topics"])}</b><ul>{listed}</ul></div>'
+        if topics
+        else ""
+    )
+    return (
+        f'<div class="ara-browse"><h4>{escape_html(heading)}</h4>'
+        f'<div class="ara-versions-row">{"".join(cols)}</div>{shown}</div>'
+    )
+
+
+def not_found_html(provision_id: str, nearest: Sequence[str], ui: Mapping[str, str]) -> str:
+    """«provision not found» for a link's unknown id, with the nearest valid ids."""
+    near = ", ".join(f"<code>{escape_html(n)}</code>" for n in nearest)
+    tail = f"<p>{escape_html(ui['browse_nearest'])} {near}</p>" if nearest else ""
+    return (
+        f'<div class="ara-browse ara-not-found"><p>{escape_html(ui["browse_not_found"].format(id=provision_id))}</p>'
+        f"{tail}</div>"
+    )
+
+
+def nearest_ids(wanted: str, ids: Iterable[str], n: int = 5) -> list[str]:
+    """The valid ids closest to `wanted` (difflib), those of the same instrument first."""
+    import difflib
+
+    pool = sorted(ids)
+    inst = wanted.partition(":")[0]
+    same = [i for i in pool if i.startswith(inst + ":")]
+    found = difflib.get_close_matches(wanted, same, n=n, cutoff=0.5) if same else []
+    rest = difflib.get_close_matches(wanted, pool, n=n, cutoff=0.5)
+    return list(dict.fromkeys([*found, *rest]))[:n]
+
+
+def question_link(base: str, question: str, lang: str) -> str:
+    """The `/?q=…&lang=…` link that opens the chat and asks `question` again."""
+    from urllib.parse import urlencode
+
+    params = {"q": question, **({"lang": lang} if lang in UI_LANGS else {})}
+    return base.split("?", 1)[0].split("#", 1)[0] + "?" + urlencode(params)
+
+
+def link_params(query: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """(question, provision id, language) from a link's query: `?q=…`, `?p=…`, `?lang=kk|ru|en`."""
+    q = query.get("q")
+    p = (query.get("p") or "").strip() or None
+    lang = (query.get("lang") or "").strip().lower()
+    return (q if q and q.strip() else None, p, lang if lang in UI_LANGS else None)
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+def report_html(report, ui: Mapping[str, str]) -> str:  # noqa: ANN001 - corpus.user.ParseReport | None
+    """A document's parse report: the summary lines (as `assistant add` prints them), then one table row
+    per article (number, first words, provisions) and per text outside any article."""
+    if report is None:
+        return (
+            f'<div class="ara-report"><p class="ara-empty">{escape_html(ui["docs_report_empty"])}</p></div>'
+        )
+    summary = report.render().split("\n")
+    cut = next((i for i, line in enumerate(summary) if line.lstrip().startswith("#")), len(summary))
+    warnings = [line for line in summary[cut:] if line.startswith("warning: ")]
+    lines = "".join(f"<li>{escape_html(line)}</li>" for line in [*summary[:cut], *warnings])
+    head = "".join(f"<th>{escape_html(c)}</th>" for c in ui["docs_columns"].split("|"))
+    rows = "".join(
+        f"<tr><td>{escape_html(a.number)}</td><td>{escape_html(a.first_words)}</td><td>{a.provisions}</td></tr>"
+        for a in (*report.articles, *report.outside)
+    )
+    return (
+        f'<div class="ara-report"><ul>{lines}</ul>'
+        f'<table class="ara-compare-table ara-report-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def instruments_html(rows: Sequence, ui: Mapping[str, str]) -> str:  # noqa: ANN001 - corpus.user.InstrumentRow
+    """Every instrument of the corpus (id, origin, languages with provision counts, title), users' first."""
+    shown = sorted(rows, key=lambda r: r.origin == "bundled")
+    body = "".join(
+        f'<tr data-id="{escape_html(r.id)}" data-origin="{escape_html(r.origin)}"><td><code>{escape_html(r.id)}</code></td>'
+        f"<td>{escape_html(r.origin)}</td>"
+        f"<td>{escape_html(' '.join(f'{lang}:{r.provisions.get(lang, chr(8212))}' for lang in r.languages))}</td>"
+        f"<td>{escape_html(r.title)}</td></tr>"
+        for r in shown
+    )
+    return (
+        f'<div class="ara-instruments"><h4>{escape_html(ui["docs_list"])}</h4>'
+        f'<table class="ara-compare-table"><tbody>{body}</tbody></table></div>'
+    )

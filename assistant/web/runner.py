@@ -81,6 +81,8 @@ class Session:
     browser_lang: str | None = None
     article: str | None = None  # article id shown in the whole-article panel
     version: str | None = None  # its language version shown
+    link: str | None = None  # a question from the page's link (`/?q=…`), asked once the page has loaded
+    base_url: str = "/"  # the page's address without its query: the base of «copy link»
 
     def answered(
         self,
@@ -112,4 +114,4 @@ class Session:
 
     def cleared(self) -> Session:
         """An empty chat that remembers only the languages (of the last answer and of the browser)."""
-        return Session(answer_lang=self.answer_lang, browser_lang=self.browser_lang)
+        return Session(answer_lang=self.answer_lang, browser_lang=self.browser_lang, base_url=self.base_url)

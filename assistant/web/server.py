@@ -51,30 +51,79 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def may_manage_documents(settings: Settings, user: str | None) -> bool:
+    """Who may add and remove documents: with a login, the users in `ASSISTANT_ADMINS`; without one, anyone
+    only when the app listens on this machine alone (the local single-user case)."""
+    if settings.auth:
+        return bool(user) and user in settings.admin_names()
+    return is_loopback(settings.host)
+
+
+UPLOAD_PATH = "/gradio_api/upload"  # Gradio's file-upload route: the Documents view's only way in
+
+
+def _logged_in_user(scope: dict) -> str | None:
+    """The Gradio login behind a request (its access-token cookie), read without the app's help."""
+    from starlette.requests import cookie_parser
+
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not tokens or cookie_id is None:
+        return None
+    raw = dict(scope.get("headers") or ()).get(b"cookie", b"").decode("latin-1")
+    cookies = cookie_parser(raw)
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return tokens.get(token)
+
+
+def upload_rule(settings: Settings) -> Callable[[dict], bool]:
+    """Whether an upload request comes from someone who may add documents (see `may_manage_documents`)."""
+
+    def allowed(scope: dict) -> bool:
+        return may_manage_documents(settings, _logged_in_user(scope) if settings.auth else None)
+
+    return allowed
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `max_bytes` gets 413 before the app reads it.
 
     Gradio reads any body whole (a 20 MB question costs ~180 MB of server memory); the question limit in
     guard.py only applies after that. A declared Content-Length is judged at once; a chunked body is read
-    up to the limit and then refused.
+    up to the limit and then refused. The upload route alone gets `upload_bytes` (the document size limit),
+    and only for requests `may_upload` allows; anyone else's upload is refused (403) unread.
     """
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        upload_bytes: int | None = None,
+        may_upload: Callable[[dict], bool] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes or max_bytes
+        self.may_upload = may_upload
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.may_upload is not None and scope.get("path", "").rstrip("/").endswith(UPLOAD_PATH):
+            if not self.may_upload(scope):
+                await self._refuse(send, 403, "uploads are for users who may add documents")
+                return
+            limit = self.upload_bytes
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = True  # a malformed length is not something to trust
             if too_big:
-                await self._refuse(send)
+                await self._refuse(send, 413, f"request body over {limit} bytes")
                 return
             await self.app(scope, receive, send)
             return
@@ -88,8 +137,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, 413, f"request body over {limit} bytes")
                 return
             if not message.get("more_body"):
                 break
@@ -99,12 +148,12 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Callable) -> None:
-        body = f'{{"error": "request body over {self.max_bytes} bytes"}}'.encode()
+    async def _refuse(self, send: Callable, status: int, why: str) -> None:
+        body = f'{{"error": "{why}"}}'.encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
@@ -146,7 +195,16 @@ def launch(
             mcp_server=False,
             enable_monitoring=False,
             footer_links=["api"],
-            app_kwargs={"middleware": [Middleware(BodyLimit, max_bytes=settings.max_request_bytes)]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(
+                        BodyLimit,
+                        max_bytes=settings.max_request_bytes,
+                        upload_bytes=settings.max_document_bytes,
+                        may_upload=upload_rule(settings.model_copy(update={"host": host})),
+                    )
+                ]
+            },
             quiet=True,  # gradio's banner suggests `share=True`, which this app never does
             theme=theme(),
             css=CSS,

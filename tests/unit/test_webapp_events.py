@@ -54,14 +54,38 @@ def _provision(lang: str) -> Provision:
 
 
 class _Store:
+    ids = frozenset({"test:5"})
+
+    def __contains__(self, provision_id: str) -> bool:
+        return provision_id in self.ids
+
     def versions(self, article_id: str) -> dict[str, Provision]:
         return {"ru": _provision("ru"), "en": _provision("en")} if article_id == "test:5" else {}
+
+    def get(self, provision_id: str, lang: str) -> Provision | None:
+        return self.versions(provision_id).get("ru")
+
+    def instruments(self) -> set[str]:
+        return {"test"}
+
+    def articles(self, instrument: str) -> list[str]:
+        return ["test:5"] if instrument == "test" else []
+
+
+class _Topics:
+    topics: dict = {}  # noqa: RUF012 - read only
+
+    def topics_of(self, provision_id: str) -> list:
+        return []
 
 
 class _FakeAssistant:
     def __init__(self) -> None:
         self.templates = all_templates(ROOT / "prompts")
         self.index = types.SimpleNamespace(store=_Store())
+        self.topic_map = _Topics()
+        self.instrument_order = ["test"]
+        self.short_names = {"test": {"kk": "T", "ru": "T", "en": "T"}}
 
     def label(self, article_id: str, lang: str) -> str:
         return f"{article_id}@{lang}"
@@ -84,7 +108,8 @@ def _page(app):  # noqa: ANN001, ANN202
     """The app's `Page`: the handlers' `page`, found through any bound-method handler."""
     for fn in app.fns.values():
         owner = getattr(fn.fn, "__self__", None)
-        if owner is not None and hasattr(owner, "page"):
+        if owner is not None and hasattr(owner, "page") and hasattr(owner, "views"):
+            _VIEWS[id(owner.page)] = owner.views
             return owner.page
     raise AssertionError("no Handlers method is wired")
 
@@ -100,7 +125,28 @@ def _value(page, component, session: Session):  # noqa: ANN001, ANN202
         page.comment: "useful",
         page.examples: ["Which treaty?"],
     }
+    views = _views(page)
+    if views is not None:
+        c, b = views.compare.page, views.browse.page
+        values |= {c.topic: None, c.instruments: [], b.instrument: "test", b.article: "test:5"}
+        d = views.documents.page
+        values |= {
+            d.upload: None,
+            d.instrument: "",
+            d.lang: "ru",
+            d.title: "",
+            d.aliases: "",
+            d.kind: "bilateral",
+        }
+        values |= {d.pending: None, d.remove_choice: None, views.feedback.page.since: ""}
     return values[component]
+
+
+def _views(page):  # noqa: ANN001, ANN202
+    return _VIEWS.get(id(page))
+
+
+_VIEWS: dict = {}
 
 
 def _results(fn, args):  # noqa: ANN001, ANN202
@@ -130,6 +176,8 @@ def test_every_event_updates_only_its_outputs(app, session):
             assert set(result) <= outputs, f"{block_fn.name} returns updates for components it does not list"
         seen.add(block_fn.name)
     assert {"on_load", "refresh", "respond", "clear", "pick_article", "pick_version"} <= seen
+    assert {"follow_link", "relabel", "compare", "browse_instrument", "browse_article"} <= seen
+    assert {"check", "confirm", "cancel", "remove", "feedback"} <= seen
 
 
 def test_refresh_renders_every_rendered_component(app):
@@ -138,7 +186,7 @@ def test_refresh_renders_every_rendered_component(app):
     handlers = next(fn.fn.__self__ for fn in app.fns.values() if fn.name == "refresh")
     updates = handlers.refresh("ru", ANSWERED)
     assert list(updates) == page.rendered()
-    assert {f.name for f in fields(page)} - {"session", "feedback"} == {
+    assert {f.name for f in fields(page)} - {"session", "tabs", "feedback"} == {
         f.name for f in fields(page) if getattr(page, f.name) in updates
     }
     assert "test:5@ru" in str(updates[page.article]["choices"])
