@@ -13,7 +13,7 @@ import pytest
 from tests import docgen
 from tests.browser.test_web_chat import ANSWER_TIMEOUT_S, _ask, _open, _text, _wait, browser  # noqa: F401
 from tests.helpers import free_port, make_home
-from tests.pipeline.test_user_documents import QUESTIONS, _aliases, _without_instrument
+from tests.pipeline.test_user_documents_added import QUESTIONS, _aliases, _without_instrument
 
 pytestmark = [
     pytest.mark.browser,
