@@ -383,7 +383,8 @@ def _export(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     require_turns(conversation)
     store = None
     if args.whole_articles:
-        from assistant.index.store import ProvisionStore, index_path
+        from assistant.index.generation import index_path
+        from assistant.index.store import ProvisionStore
 
         store = ProvisionStore.load(index_path(settings) / "provisions.jsonl")
     data = export_conversation(

@@ -25,7 +25,7 @@ pytestmark = [
 def small_web(tmp_path_factory, embeddings):
     """(url, settings, assistant) of the real app over a small throw-away corpus without the Turkey treaty."""
     from assistant.core.settings import load_settings
-    from assistant.index.store import build_index
+    from assistant.index.build import build_index
     from assistant.pipeline import Assistant
     from assistant.web.app import build_app
     from assistant.web.server import launch
