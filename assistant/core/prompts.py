@@ -30,6 +30,10 @@ docs_confirm docs_cancel docs_list docs_remove docs_remove_button docs_cancelled
 docs_report_empty docs_columns feedback_since feedback_show
 """
 
+_CHAT_EXPORT_UI_KEYS = (
+    "export_format export_scope export_all export_last download export_nothing copy_citation"
+)
+
 REQUIRED: dict[str, frozenset[str]] = {
     "labels.article": frozenset({"n"}),
     "labels.with_paragraph": frozenset({"art", "p"}),
@@ -148,6 +152,8 @@ REQUIRED: dict[str, frozenset[str]] = {
     "ui.feedback_thanks": frozenset(),
     "ui.feedback_nothing": frozenset(),
     **{f"ui.{k}": frozenset() for k in _VIEW_UI_KEYS.split()},
+    # the chat's download control and the sources panel's citation field (assistant/web/downloads.py)
+    **{f"ui.{k}": frozenset() for k in _CHAT_EXPORT_UI_KEYS.split()},
     "ui.browse_not_found": frozenset({"id"}),
     "ui.docs_added": frozenset({"id"}),
     "ui.docs_removed": frozenset({"id"}),

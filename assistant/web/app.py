@@ -16,7 +16,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, force_offline
 from assistant.web.documents import DocumentsView, documents_layout
+from assistant.web.downloads import FORMAT_CHOICES, scope_choices
 from assistant.web.feedback import FILENAME as FEEDBACK_FILE
 from assistant.web.feedback import MAX_COMMENT_CHARS, append_event, feedback_event
 from assistant.web.render import (
@@ -67,6 +68,7 @@ force_offline()
 if TYPE_CHECKING:
     import gradio as gr
 
+    from assistant.answer.extractive import Answer
     from assistant.core.prompts import Templates
     from assistant.pipeline import Assistant
 
@@ -80,6 +82,8 @@ CSS = """
 .ara-source-meta { font-size: 0.85em; opacity: 0.8; }
 .ara-source-quote { margin: 0.3em 0 0 0; padding-left: 0.7em; border-left: 3px solid #bbb; }
 .ara-note { font-size: 0.85em; opacity: 0.85; margin-top: 0.8em; }
+.ara-source-cite { font-size: 0.85em; margin-top: 0.3em; }
+.ara-cite { user-select: all; -webkit-user-select: all; cursor: text; white-space: normal; }
 .ara-article { max-height: 420px; overflow-y: auto; }
 .ara-article-note { font-style: italic; }
 .ara-empty { opacity: 0.7; }
@@ -133,10 +137,18 @@ class Page:
     versions: gr.Radio
     article_text: gr.HTML
     link: gr.Textbox
+    export_format: gr.Radio
+    export_scope: gr.Radio
+    download: gr.DownloadButton
+    export_status: gr.Markdown
 
     def rendered(self) -> list[Any]:
-        """The components `Handlers.refresh` updates: all but the session, the tabs and the feedback status."""
-        return [getattr(self, f.name) for f in fields(self) if f.name not in ("session", "tabs", "feedback")]
+        """The components `Handlers.refresh` updates: all but the session, the tabs, the feedback status and
+        the download button with its status (`Handlers.prepare_download` writes the file they offer)."""
+        return [getattr(self, f.name) for f in fields(self) if f.name not in _NOT_REFRESHED]
+
+
+_NOT_REFRESHED = ("session", "tabs", "feedback", "download", "export_status")
 
 
 def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> dict[str, Any]:
@@ -191,7 +203,26 @@ def _chat_column(first: Mapping[str, str], examples: list[str], limit: int) -> d
     parts["link"] = gr.Textbox(
         label=first["link"], value="", interactive=False, buttons=["copy"], lines=1, elem_id="ara-link"
     )
+    parts |= _download_row(first)
     return parts
+
+
+def _download_row(first: Mapping[str, str]) -> dict[str, Any]:
+    """The conversation's download control: format, scope (all / last answer), the button, its status."""
+    import gradio as gr
+
+    with gr.Row(equal_height=True):
+        fmt = gr.Radio(
+            FORMAT_CHOICES, value="docx", label=first["export_format"], elem_id="ara-export-format"
+        )
+        scope = gr.Radio(
+            scope_choices(first), value="all", label=first["export_scope"], elem_id="ara-export-scope"
+        )
+        download = gr.DownloadButton(
+            first["download"], value=None, interactive=False, size="sm", elem_id="ara-download"
+        )
+    status = gr.Markdown(elem_id="ara-export-status")
+    return {"export_format": fmt, "export_scope": scope, "download": download, "export_status": status}
 
 
 def _article_column(first: Mapping[str, str]) -> dict[str, Any]:
@@ -253,6 +284,8 @@ class Handlers:
     limit: int  # longest question, in characters
     keep: int  # questions kept as follow-up history
     views: Views  # the Compare and treaty-browser tabs
+    cite: Callable[[str, str], str]  # (provision id, language) -> its formal citation, "" when none
+    memo: Callable[[Sequence[Answer], str, str], Path | None]  # (answers, format, scope) -> the file
 
     def _ui_lang(self, choice: str, s: Session) -> str:
         return ui_language(choice, s.answer_lang, s.browser_lang)
@@ -299,7 +332,9 @@ class Handlers:
         heading = self.label(s.article, lang) if s.article else ""
         disclaimer = self.templates[lang].get("answer.disclaimer")
         return {
-            p.sources: gr.update(value=sources_html(citations, ui, wanted, names, disclaimer)),
+            p.sources: gr.update(
+                value=sources_html(citations, ui, wanted, names, disclaimer, lambda pid: self.cite(pid, lang))
+            ),
             p.article: gr.update(
                 label=ui["article"], choices=article_choices(citations, self.label, lang), value=s.article
             ),
@@ -313,6 +348,8 @@ class Handlers:
                 label=ui["link"],
                 value=question_link(s.base_url, s.last.question, s.last.language) if s.last else "",
             ),
+            p.export_format: gr.update(label=ui["export_format"]),
+            p.export_scope: gr.update(label=ui["export_scope"], choices=scope_choices(ui)),
         }
 
     def arrive(self, choice: str, s: Session, request: Any) -> dict[Any, Any]:
@@ -390,6 +427,22 @@ class Handlers:
         s = s.answered(text, asked, answer, body, keep=self.keep, versions_of=self.versions_of)
         yield {p.chat: chat_value(s.messages), p.session: s}
 
+    def prepare_download(self, fmt: str, scope: str, choice: str, s: Session) -> dict[Any, Any]:
+        """The download button with the memo of the conversation (or its last answer), or «nothing to export»."""
+        import gradio as gr
+
+        p, ui = self.page, self.uis[self._ui_lang(choice, s)]
+        path = self.memo(s.answers, fmt or "docx", scope or "all")
+        if path is None:
+            return {
+                p.download: gr.update(label=ui["download"], value=None, interactive=False),
+                p.export_status: escape_markdown(ui["export_nothing"]),
+            }
+        return {
+            p.download: gr.update(label=ui["download"], value=str(path), interactive=True),
+            p.export_status: "",
+        }
+
     def clear(self, s: Session) -> dict[Any, Any]:
         """An empty chat and feedback status; the session keeps only its languages."""
         p = self.page
@@ -437,13 +490,16 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
         "api_visibility": "private",
         "show_progress": "minimal",
     }
+    download = _download_event(h)
     app.load(on_load, inputs=[p.language, p.session], outputs=arrived, **_LIGHT).then(
         h.follow_link, inputs=[p.language, p.session], outputs=[p.chat, p.question, p.session], **asking
-    ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+    ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT).then(**download)
 
     _wire_views(h, asking)
     _wire_documents(h)
-    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+    p.language.input(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT).then(**download)
+    p.export_format.input(**download)
+    p.export_scope.input(**download)
 
     for trigger in (p.send.click, p.question.submit):
         trigger(
@@ -451,7 +507,7 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
             inputs=[p.question, p.language, p.session],
             outputs=[p.chat, p.question, p.session],
             **asking,
-        ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT)
+        ).then(h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT).then(**download)
 
     def pick_example(sample: list[str] | None) -> Any:
         return sample[0] if sample else gr.skip()
@@ -462,7 +518,7 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
     for trigger in (p.clear.click, p.chat.clear):
         trigger(h.clear, inputs=p.session, outputs=[p.session, p.chat, p.feedback], **_LIGHT).then(
             h.refresh, inputs=[p.language, p.session], outputs=page, **_LIGHT
-        )
+        ).then(**download)
 
     pickers = ((p.article, h.pick_article), (p.versions, h.pick_version))
     for picker, handler in pickers:
@@ -475,6 +531,20 @@ def _wire_page(app: gr.Blocks, h: Handlers, settings: Settings) -> None:
             outputs=[p.feedback, p.comment],
             **_LIGHT,
         )
+
+
+def _download_event(h: Handlers) -> dict[Any, Any]:
+    """The keyword arguments of the event that prepares the download button (after answers, clearing, …)."""
+    p = h.page
+    return {
+        "fn": h.prepare_download,
+        "inputs": [p.export_format, p.export_scope, p.language, p.session],
+        "outputs": [p.download, p.export_status],
+        "concurrency_limit": 2,
+        "concurrency_id": "downloads",
+        "api_visibility": "private",
+        "show_progress": "hidden",
+    }
 
 
 def _wire_views(h: Handlers, asking: Mapping[str, Any]) -> None:
@@ -567,6 +637,48 @@ def _wire_api(runner: Runner, settings: Settings) -> None:
     gr.api(ask, api_name="ask", concurrency_limit=settings.concurrency_limit, concurrency_id="assistant")
 
 
+def _citer(assistant: Assistant) -> Callable[[str, str], str]:
+    """(provision id, language) -> its formal citation string from the manifest; "" when it has none."""
+    from assistant.answer.citation_strings import citation_string
+
+    def cite(provision_id: str, lang: str) -> str:
+        manifest = getattr(assistant.index, "manifest", None)
+        instrument = manifest.instruments.get(provision_id.split(":")[0]) if manifest else None
+        if instrument is None:
+            return ""
+        try:
+            return citation_string(provision_id, lang, instrument, assistant.templates)
+        except (ValueError, KeyError):
+            return ""
+
+    return cite
+
+
+def _memo_writer(assistant: Assistant, folder: Path) -> Callable[[Sequence[Answer], str, str], Path | None]:
+    """(answers, format, scope) -> the memo file under `folder`, or None when there is nothing to export."""
+    from datetime import UTC, datetime
+
+    from assistant.web.downloads import conversation_of, write_memo
+
+    def memo(answers: Sequence[Answer], fmt: str, scope: str) -> Path | None:
+        index = assistant.index
+        meta = getattr(index, "meta", None)
+        conversation = conversation_of(
+            answers,
+            scope,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            corpus_version=getattr(meta, "manifest_hash", "") or "",
+        )
+        if conversation is None:
+            return None
+        manifest, store = getattr(index, "manifest", None), getattr(index, "store", None)
+        return write_memo(
+            conversation, fmt, scope, assistant.templates, folder, manifest=manifest, store=store
+        )
+
+    return memo
+
+
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Blocks app around one (already warmed) `Assistant`; nothing is loaded per request.
 
@@ -585,7 +697,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             uis, settings.max_question_chars
         )
         feedback_path = settings.path(settings.data_dir) / FEEDBACK_FILE
-        downloads = Path(tempfile.mkdtemp(prefix="ara-downloads-"))  # comparison files, gone at exit
+        # comparison files and memos, gone at exit
+        downloads = Path(tempfile.mkdtemp(prefix="ara-downloads-"))
         atexit.register(shutil.rmtree, downloads, True)
         views = Views(
             CompareView(compare_page, assistant, uis, templates, downloads),
@@ -605,6 +718,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             feedback_path=feedback_path,
             limit=settings.max_question_chars,
             keep=settings.max_history_turns,
+            cite=_citer(assistant),
+            memo=_memo_writer(assistant, downloads),
         )
         _wire_page(app, handlers, settings)
         _wire_api(runner, settings)

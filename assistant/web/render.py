@@ -133,8 +133,12 @@ def sources_html(
     answer_lang: str,
     language_names: Mapping[str, str],
     disclaimer: str,
+    cite: Callable[[str], str] | None = None,
 ) -> str:
-    """The sources panel: each citation's label, id, language note and quoted text; then the note."""
+    """The sources panel: each citation's label, id, language note and quoted text; then the note.
+
+    `cite(provision id)` gives its formal citation string ("" for none), shown in a field one click
+    selects whole («copy citation»)."""
     head = f'<div class="ara-sources"><h3>{escape_html(ui["sources"])}</h3>'
     note = f'<p class="ara-note">{escape_html(disclaimer)}</p></div>'
     if not citations:
@@ -153,9 +157,19 @@ def sources_html(
             f'<div class="ara-source-label">{escape_html(c.label)}</div>{title}'
             f'<div class="ara-source-meta">{" · ".join(meta)}</div>'
             f'<blockquote class="ara-source-quote" lang="{escape_html(c.source_lang)}">'
-            f"{_html_lines(c.quote)}</blockquote></li>"
+            f"{_html_lines(c.quote)}</blockquote>{citation_field(cite(c.id) if cite else '', ui)}</li>"
         )
     return f'{head}<ol class="ara-source-list">{"".join(items)}</ol>{note}'
+
+
+def citation_field(citation: str, ui: Mapping[str, str]) -> str:
+    """A provision's formal citation as text one click selects whole (CSS `user-select: all`); "" for none."""
+    if not citation:
+        return ""
+    return (
+        f'<div class="ara-source-cite"><span class="ara-cite-label">{escape_html(ui["copy_citation"])}</span> '
+        f'<code class="ara-cite">{escape_html(citation)}</code></div>'
+    )
 
 
 def article_html(provision: Provision | None, heading: str, ui: Mapping[str, str], note: str = "") -> str:

@@ -77,6 +77,7 @@ class Session:
     questions: tuple[str, ...] = ()  # the user's earlier questions, raw: the follow-up history
     messages: tuple[tuple[str, str], ...] = ()  # (role, inert Markdown) as shown in the chat
     last: Answer | None = None
+    answers: tuple[Answer, ...] = ()  # every answer of the chat, in order: what «download» exports
     answer_lang: str | None = None  # language of the latest answer; survives clearing the chat
     browser_lang: str | None = None
     article: str | None = None  # article id shown in the whole-article panel
@@ -107,6 +108,7 @@ class Session:
             questions=(*self.questions, question)[-keep:] if keep else (),
             messages=(*self.messages, asked, ("assistant", body)),
             last=answer,
+            answers=(*self.answers, answer),
             answer_lang=answer.language,
             article=article,
             version=version,

@@ -124,6 +124,8 @@ def _value(page, component, session: Session):  # noqa: ANN001, ANN202
         page.versions: "en",
         page.comment: "useful",
         page.examples: ["Which treaty?"],
+        page.export_format: "md",
+        page.export_scope: "all",
     }
     views = _views(page)
     if views is not None:
@@ -177,7 +179,7 @@ def test_every_event_updates_only_its_outputs(app, session):
         seen.add(block_fn.name)
     assert {"on_load", "refresh", "respond", "clear", "pick_article", "pick_version"} <= seen
     assert {"follow_link", "relabel", "compare", "browse_instrument", "browse_article"} <= seen
-    assert {"check", "confirm", "cancel", "remove", "feedback"} <= seen
+    assert {"check", "confirm", "cancel", "remove", "feedback", "prepare_download"} <= seen
 
 
 def test_refresh_renders_every_rendered_component(app):
@@ -186,7 +188,7 @@ def test_refresh_renders_every_rendered_component(app):
     handlers = next(fn.fn.__self__ for fn in app.fns.values() if fn.name == "refresh")
     updates = handlers.refresh("ru", ANSWERED)
     assert list(updates) == page.rendered()
-    assert {f.name for f in fields(page)} - {"session", "tabs", "feedback"} == {
+    assert {f.name for f in fields(page)} - {"session", "tabs", "feedback", "download", "export_status"} == {
         f.name for f in fields(page) if getattr(page, f.name) in updates
     }
     assert "test:5@ru" in str(updates[page.article]["choices"])
@@ -215,3 +217,17 @@ def test_feedback_is_logged_only_for_an_answer(app):
     thanks = handlers.give_feedback("not_helpful", "x", "en", ANSWERED)
     assert thanks[page.comment] == "" and len(read_events(path)) == before + 1
     assert read_events(path)[-1]["rating"] == "not_helpful"
+
+
+def test_download_offers_a_memo_only_when_there_is_an_answer(app):
+    app, _ = app
+    page = _page(app)
+    handlers = next(fn.fn.__self__ for fn in app.fns.values() if fn.name == "prepare_download")
+    empty = handlers.prepare_download("md", "all", "en", Session())
+    assert empty[page.download]["value"] is None and empty[page.download]["interactive"] is False
+    assert handlers.uis["en"]["export_nothing"].split(":")[0] in empty[page.export_status]
+    s = Session(answers=(ANSWERED.last,), last=ANSWERED.last)
+    ready = handlers.prepare_download("md", "last", "en", s)
+    path = Path(ready[page.download]["value"])
+    assert ready[page.download]["interactive"] is True and path.name.startswith("answer-")
+    assert CITATION.label in path.read_text(encoding="utf-8")
