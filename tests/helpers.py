@@ -87,3 +87,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def article_provision(text: str = "1. One", lang: str = "kk", title: str = "T"):  # noqa: ANN201
+    """A whole article `test:5` in one language: the fixture the web rendering and event tests share."""
+    from assistant.corpus.provisions import Provision
+
+    return Provision(
+        id="test:5",
+        instrument="test",
+        lang=lang,
+        level="article",
+        article="5",
+        paragraph=None,
+        sub=None,
+        title=title,
+        chapter="",
+        text=text,
+        source_file="test.txt",
+    )

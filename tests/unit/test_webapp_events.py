@@ -21,6 +21,7 @@ from assistant.core.settings import Settings
 from assistant.corpus.provisions import Provision
 from assistant.web.feedback import FILENAME, read_events
 from assistant.web.runner import Session
+from tests.helpers import article_provision
 
 pytest.importorskip("gradio")
 
@@ -37,22 +38,6 @@ CITATION = Citation(
 )
 
 
-def _provision(lang: str) -> Provision:
-    return Provision(
-        id="test:5",
-        instrument="test",
-        lang=lang,
-        level="article",
-        article="5",
-        paragraph=None,
-        sub=None,
-        title="T",
-        chapter="",
-        text="1. One",
-        source_file="t.txt",
-    )
-
-
 class _Store:
     ids = frozenset({"test:5"})
 
@@ -60,7 +45,11 @@ class _Store:
         return provision_id in self.ids
 
     def versions(self, article_id: str) -> dict[str, Provision]:
-        return {"ru": _provision("ru"), "en": _provision("en")} if article_id == "test:5" else {}
+        return (
+            {"ru": article_provision(lang="ru"), "en": article_provision(lang="en")}
+            if article_id == "test:5"
+            else {}
+        )
 
     def get(self, provision_id: str, lang: str) -> Provision | None:
         return self.versions(provision_id).get("ru")

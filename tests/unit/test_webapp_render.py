@@ -18,9 +18,9 @@ from assistant.answer.citations import Citation
 from assistant.answer.extractive import Answer
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.prompts import all_templates
-from assistant.corpus.provisions import Provision
 from assistant.web import feedback, render, server
 from assistant.web.runner import Runner, Session
+from tests.helpers import article_provision
 
 ROOT = Path(__file__).resolve().parents[2]
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -57,6 +57,10 @@ def _visible(rendered: str) -> str:
     inner = rendered[3:-5]
     assert "<" not in inner, f"markup leaked: {inner}"
     return html.unescape(inner)
+
+
+def _titled(text: str, lang: str = "kk"):  # noqa: ANN202
+    return article_provision(text, lang, title="<b>Title</b>")
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -181,26 +185,8 @@ def test_sources_panel_without_citations_says_where_they_will_appear():
     assert UIS["en"]["sources_empty"] in out and "ara-source-list" not in out
 
 
-def _provision(text: str, lang: str = "kk") -> Provision:
-    return Provision(
-        id="test:5",
-        instrument="test",
-        lang=lang,
-        level="article",
-        article="5",
-        paragraph=None,
-        sub=None,
-        title="<b>Title</b>",
-        chapter="",
-        text=text,
-        source_file="test.txt",
-    )
-
-
 def test_article_panel_shows_each_paragraph_escaped():
-    out = render.article_html(
-        _provision("1. One <i>a</i>\n\n2. Two ${x}"), "Test, Art. 5", UIS["en"], "no kk"
-    )
+    out = render.article_html(_titled("1. One <i>a</i>\n\n2. Two ${x}"), "Test, Art. 5", UIS["en"], "no kk")
     assert out.count("<p>") == 2 and _tags(out) <= ALLOWED_TAGS
     assert "&lt;b&gt;Title&lt;/b&gt;" in out and "no kk" in out and "${" not in out
 
