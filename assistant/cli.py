@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("conversation", metavar="CONVERSATION.json")
     exp.add_argument("--format", choices=["md", "docx", "pdf"])
     exp.add_argument("--out", metavar="FILE", required=True)
-    exp.add_argument("--whole-articles", action="store_true", help="quote each cited article whole (needs the index)")
+    exp.add_argument(
+        "--whole-articles", action="store_true", help="quote each cited article whole (needs the index)"
+    )
 
     fb = sub.add_parser("feedback", help="review the feedback log")
     fb_sub = fb.add_subparsers(dest="action", metavar="ACTION")
@@ -365,7 +367,12 @@ def _ask_memo(assistant, answer, fmt: str, out: str, whole: bool) -> int:  # noq
         corpus_version=index.meta.manifest_hash,
     )
     data = export_conversation(
-        conversation, fmt, assistant.templates, manifest=index.manifest, store=index.store, whole_articles=whole
+        conversation,
+        fmt,
+        assistant.templates,
+        manifest=index.manifest,
+        store=index.store,
+        whole_articles=whole,
     )
     _write(out, data)
     print(f"wrote {out}")
@@ -407,7 +414,9 @@ def _feedback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     from assistant.web.feedback import FILENAME, read_events
 
     if args.action != "report":
-        raise InputError("usage: assistant feedback report [--since YYYY-MM-DD] [--format md|html] [--out FILE]")
+        raise InputError(
+            "usage: assistant feedback report [--since YYYY-MM-DD] [--format md|html] [--out FILE]"
+        )
     log = Path(args.log) if args.log else settings.path(settings.data_dir) / FILENAME
     if args.log and not log.is_file():
         raise InputError(f"{log}: no such feedback log")

@@ -367,12 +367,13 @@ class Assistant:
 
     def _compose(self, question: str, parsed, request: Request, hits: list[Hit], topic=None) -> Answer:  # noqa: ANN001
         from assistant.answer.citations import verify_citations
-        from assistant.answer.extractive import choose_commentary, question_terms, render
+        from assistant.answer.extractive import choose_commentary, question_terms, render, research_quotes
 
         lang = parsed.language
         store = self.index.store
         terms = question_terms(request.text, lang, request.expansions)
-        research_only = set(request.instruments) == {RESEARCH_ARTICLE}
+        # a question about what the research article (or its author) says is answered from the article
+        research_only = RESEARCH_ARTICLE in request.instruments
         if topic is not None:
             answer = self._topic_answer(question, parsed, request, hits, topic, terms, research_only)
             if answer is not None:
@@ -381,7 +382,11 @@ class Assistant:
         quotes = [q for q in (self._quote_group(g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
-            quotes, commentary = ([commentary] if commentary else []), None
+            if research_only:
+                # the article's own paragraphs, not the treaties it is asked about alongside
+                only = replace(request, instruments=(RESEARCH_ARTICLE,), articles=())
+                hits = self.retrieve(only, k=self.ask_depth)
+            quotes, commentary = research_quotes(store, hits, lang, terms), None
             if not quotes:
                 return refusal_answer(question, lang, "out_of_scope", self.templates)
         text, citations = render(
@@ -545,8 +550,12 @@ class Assistant:
         from assistant.answer.extractive import pick_articles
 
         r = self.settings.ranking
+        if request.definitions:
+            # «what is X»: the defining article answers; others that use the term do not
+            defining = [h for h in hits if "definitions" in h.sources or h.pinned]
+            hits = defining or hits
         if request.instruments:
-            return pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score)
+            return pick_articles(hits, max_articles=r.max_articles, relative=r.named_relative)
         # No instrument named: one article per instrument. «Which convention allows ...?» asks to
         # compare instruments: show the best of several, conventions only when it says "convention".
         which = _WHICH.search(text)

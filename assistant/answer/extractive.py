@@ -59,6 +59,7 @@ class Quote:
     provision: Provision  # the provision quoted (paragraph or item), in the language shown
     text: str
     lead_in: str = ""  # the paragraph's opening words when an item is quoted alone
+    continued: tuple[str, ...] = ()  # further paragraphs quoted with it (a list after its lead-in)
 
 
 # ------------------------------------------------------------------------------ relevance
@@ -227,6 +228,64 @@ def choose_commentary(
         return None
     p = best[1]
     return Quote(p, shorten(best_sentences(p.text, p.lang, terms), 500))
+
+
+def research_quotes(
+    store,  # noqa: ANN001
+    hits: Sequence[Hit],
+    lang: str,
+    terms: Mapping[str, set[str]],
+    *,
+    limit: int = 2,
+    second: float = 0.6,
+) -> list[Quote]:
+    """The research article's paragraphs that answer a question about the article itself, best first.
+
+    A body paragraph is preferred to an abstract (an abstract restates, the body holds the counts, dates
+    and lists); a further paragraph is quoted when it scores `second` of the best one; a paragraph that introduces a list («… мәселелер:») is quoted with the items that follow it.
+    """
+    scored: list[tuple[float, Provision]] = []
+    for rank, h in enumerate(hits):
+        if not is_research_article(h.instrument):
+            continue
+        p = store.get(h.provision_id, lang, fallback=LANGS)
+        if p is None:
+            continue
+        # retrieval's rank carries a question in another language than the article's text; shared
+        # words decide between paragraphs it ranks alike
+        score = _overlap(p.text, p.lang, terms) + 1.0 / (1 + rank)
+        if _ABSTRACT.search(p.id):
+            score -= 1.0
+        scored.append((score, p))
+    scored.sort(key=lambda sp: -sp[0])
+    out: list[Quote] = []
+    for score, p in scored:
+        if len(out) >= limit or (out and score < second * scored[0][0]):
+            break
+        if any(q.provision.id == p.id or p.id in q.continued for q in out):
+            continue
+        text, continued = best_sentences(p.text, p.lang, terms, n=3), ()
+        if p.text.rstrip().endswith(":"):
+            items = list(_list_items(store, p, lang))
+            text, continued = p.text + "\n" + "\n".join(i.text for i in items), tuple(i.id for i in items)
+        out.append(Quote(p, shorten(text), continued=continued))
+    return out
+
+
+_ABSTRACT = re.compile(r":(abstract|keywords|title)")
+
+
+def _list_items(store, intro: Provision, lang: str):  # noqa: ANN001, ANN202
+    """The bullet paragraphs that follow a paragraph ending in a colon (article:results.22 → .23, .24, …)."""
+    pid = ProvisionId.parse(intro.id)
+    if not (pid.paragraph or "").isdigit() or pid.sub:
+        return
+    n = int(pid.paragraph) + 1
+    while (
+        p := store.get(str(ProvisionId(pid.instrument, pid.article, str(n))), lang, fallback=LANGS)
+    ) is not None and p.text.lstrip()[:1] in "•-–—":
+        yield p
+        n += 1
 
 
 # ------------------------------------------------------------------------------ rendering

@@ -76,6 +76,9 @@ class RankingConfig(BaseModel):
     relative_score: float = Field(
         0.55, ge=0, le=1
     )  # further articles score at least this share of the top one
+    named_relative: float = Field(
+        0.8, ge=0, le=1
+    )  # the same when the question names the instrument: a second article of it must come close
     which_relative: float = Field(
         0.4, ge=0, le=1
     )  # the same for «which convention» answers (one per instrument)
