@@ -21,7 +21,7 @@ from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
-from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId
+from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, is_research_article
 from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import RankingConfig, Settings
@@ -230,21 +230,25 @@ class Assistant:
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
-        """The best topic of the question (or, for a follow-up that names none, of the conversation)."""
-        ids = [h.provision_id for h in hits]
-        weight = self.settings.ranking.topic_agreement
-        found = self.topic_matcher.match(parsed.text, parsed.concepts, ids, agreement_weight=weight)
-        if not found and history:
-            from assistant.search.understand import find_concepts
+        """The best topic of the question or, when it has none of its own (a follow-up such as «Ал
+        Венгриямен шартта ше?»), of the question read with the turn before it."""
+        from assistant.search.understand import find_concepts
 
+        best = self._best_topic(parsed, parsed.text, parsed.concepts, hits)
+        if best is None and history:
             text = f"{history[-1]} {parsed.text}"
-            found = self.topic_matcher.match(text, find_concepts(text), ids, agreement_weight=weight)
+            best = self._best_topic(parsed, text, find_concepts(text), hits)
+        return best
+
+    def _best_topic(self, parsed, text: str, concepts, hits: Sequence[Hit]):  # noqa: ANN001, ANN202
+        r = self.settings.ranking
+        ids = [h.provision_id for h in hits]
+        found = self.topic_matcher.match(text, concepts, ids, agreement_weight=r.topic_agreement)
         # A question naming instruments is about a topic the map answers for them: prefer such topics.
         named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
         if named:
             covered = [m for m in found if all(m.topic.for_instrument(i) or i in m.topic.none for i in named)]
             found = covered or found
-        r = self.settings.ranking
         best = found[0] if found else None
         if best is None or best.score < r.min_topic_score or best.agreement < r.min_topic_agreement:
             return None
@@ -476,7 +480,9 @@ class Assistant:
         if made is None:
             return None
         text, citations = made.text, made.citations
-        if kind != "compare" and self.settings.ranking.topic_keep_retrieval:
+        # a topic of the research article alone is not led by a treaty provision retrieval found
+        about_article = all(is_research_article(c.instrument) for c in citations)
+        if kind != "compare" and self.settings.ranking.topic_keep_retrieval and not about_article:
             text, citations = self._with_retrieval_lead(parsed, request, hits, terms, text, citations)
         # The map's provisions are what the topic stage retrieved: the verifier checks them like any other.
         retrieved = tuple(dict.fromkeys([*(c.id for c in citations), *(h.provision_id for h in hits)]))

@@ -35,6 +35,7 @@ from typing import Any
 
 from assistant.core.ids import make_id
 from assistant.core.langs import LANGS, Lang
+from assistant.search.intent import cue_kind
 from assistant.text.detect import detect_language, language_scores
 from assistant.text.guard import looks_like_injection
 from assistant.text.normalize import LOWER_LOOKALIKES, fold
@@ -481,6 +482,7 @@ _FOLLOWUP_WORDS = re.compile(
     re.I,
 )
 _SHORT_FOLLOWUP_WORDS = 3
+_ACROSS = ("which", "compare")  # question kinds that range over instruments
 
 
 @dataclass(frozen=True)
@@ -541,7 +543,11 @@ def understand(
     concepts = _concepts_in(words, in_names)
 
     followup = bool(history) and _is_followup(text, refs, concepts)
-    if followup:
+    # «Тәркіленген мүлікпен кейін не істеледі?» after a question on the Palermo Convention goes on about
+    # it: a question on the subject that names no instrument keeps the conversation's, unless it asks
+    # which instrument or to compare (then it is about all of them)
+    carries = bool(history) and bool(concepts) and not refs.instruments and cue_kind(text) not in _ACROSS
+    if followup or carries:
         for turn in reversed(history):
             earlier = parse_references(turn, aliases).instruments
             if earlier:
