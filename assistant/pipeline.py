@@ -215,7 +215,7 @@ class Assistant:
 
     @cached_property
     def topical(self):  # noqa: ANN201 - answer.topical.TopicAnswerer
-        from assistant.answer.topical import TopicAnswerer
+        from assistant.answer.topical import Choice, TopicAnswerer
 
         r = self.settings.ranking
         return TopicAnswerer(
@@ -227,6 +227,7 @@ class Assistant:
             self.templates,
             max_instruments=r.topic_max_instruments,
             max_per_instrument=r.topic_max_per_instrument,
+            choice=Choice(r.topic_choice_retrieval, r.topic_choice_order, r.topic_second_share),
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
@@ -456,6 +457,7 @@ class Assistant:
             named_articles=any(h.pinned for h in hits),
             research_article=RESEARCH_ARTICLE in request.instruments,
             followup=parsed.followup,
+            instruments=len([i for i in request.instruments if i != RESEARCH_ARTICLE]),
         )
         if kind in ("article", "facts"):
             return None  # a named provision or the research article: quoted from retrieval as it is

@@ -72,7 +72,8 @@ def question_terms(question: str, lang: str, expansions: Mapping[str, str]) -> d
     return out
 
 
-def _overlap(text: str, lang: str, terms: Mapping[str, set[str]]) -> float:
+def overlap(text: str, lang: str, terms: Mapping[str, set[str]]) -> float:
+    """How much `text` shares with the question's terms (distinct stems, numbers count more, damped by length)."""
     wanted = terms.get(lang) or set().union(*terms.values()) if terms else set()
     if not wanted:
         return 0.0
@@ -98,7 +99,7 @@ def best_sentences(text: str, lang: str, terms: Mapping[str, set[str]], n: int =
     sentences = _sentences(text)
     if len(sentences) <= n:
         return text
-    ranked = sorted(sorted(range(len(sentences)), key=lambda i: -_overlap(sentences[i], lang, terms))[:n])
+    ranked = sorted(sorted(range(len(sentences)), key=lambda i: -overlap(sentences[i], lang, terms))[:n])
     out = sentences[ranked[0]]
     for prev, i in zip(ranked, ranked[1:], strict=False):
         out += (" " if i == prev + 1 else " … ") + sentences[i]
@@ -182,7 +183,7 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
                 continue
             # A paragraph with items competes with its lead-in only: each item is a candidate itself.
             own = p.text.split("\n", 1)[0] if p.level != "sub" and store.children(pid) else p.text
-            score = _overlap(own, p.lang, terms) - 0.15 * rank
+            score = overlap(own, p.lang, terms) - 0.15 * rank
             candidates.append((score, p, pid))
     if not candidates:
         return None
@@ -217,7 +218,7 @@ def choose_commentary(
         p = store.get(h.provision_id, lang, fallback=LANGS)
         if p is None:
             continue
-        score = _overlap(p.text, p.lang, terms) - 0.1 * rank
+        score = overlap(p.text, p.lang, terms) - 0.1 * rank
         for art in articles:
             number = ProvisionId.parse(art).article
             if number.isdigit() and re.search(rf"\b{number}\s*-?\s*(бап|баб|ст|art)", p.text, re.I):
@@ -253,7 +254,7 @@ def research_quotes(
             continue
         # retrieval's rank carries a question in another language than the article's text; shared
         # words decide between paragraphs it ranks alike
-        score = _overlap(p.text, p.lang, terms) + 1.0 / (1 + rank)
+        score = overlap(p.text, p.lang, terms) + 1.0 / (1 + rank)
         if _ABSTRACT.search(p.id):
             score -= 1.0
         scored.append((score, p))

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.citations import Citation
-from assistant.answer.extractive import MAX_QUOTE_CHARS, Quote, quote_of, shorten
+from assistant.answer.extractive import MAX_QUOTE_CHARS, Quote, overlap, quote_of, shorten
+from assistant.core.ids import covers
 from assistant.core.prompts import Templates
 from assistant.corpus.topics import Topic, TopicProvision
 
@@ -69,6 +70,20 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """How an instrument's provisions on a topic are chosen for one question (weights: `RankingConfig`).
+
+    Each main provision scores `retrieval`/(1+rank) when retrieval found it (or a part of it, or the article
+    it is part of), plus the question's words in its summary, plus `order`/(1+position) for the editors'
+    order; the best is shown, a further one only when it scores `second` of the best.
+    """
+
+    retrieval: float = 2.0
+    order: float = 0.5
+    second: float = 0.8
+
+
+@dataclass(frozen=True)
 class TopicAnswer:
     text: str
     citations: tuple[Citation, ...]
@@ -89,6 +104,7 @@ class TopicAnswerer:
         max_instruments: int = 5,
         max_per_instrument: int = 2,
         max_quotes: int = 4,
+        choice: Choice | None = None,
     ) -> None:
         self.store = store
         self.label_of = label_of
@@ -99,6 +115,7 @@ class TopicAnswerer:
         self.max_instruments = max_instruments
         self.max_per_instrument = max_per_instrument
         self.max_quotes = max_quotes
+        self.choice = choice or Choice()
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -171,26 +188,25 @@ class TopicAnswerer:
             return self._compare_answer(topic, lang, instruments, terms)
         if instruments:
             return self._for_instruments(topic, lang, instruments, terms, nearest or {})
-        return self._overview(topic, lang, terms, scope=scope)
+        return self._overview(topic, lang, terms, nearest or {}, scope=scope)
 
     def _overview(
-        self, topic: Topic, lang: str, terms: Mapping[str, set[str]], *, scope: str | None
+        self,
+        topic: Topic,
+        lang: str,
+        terms: Mapping[str, set[str]],
+        nearest: Mapping[str, Sequence[str]],
+        *,
+        scope: str | None,
     ) -> TopicAnswer | None:
-        """«Which instrument …?» and open questions: the main provisions of each instrument, strongest first."""
+        """«Which instrument …?» and open questions: each instrument's provisions that answer the question,
+        instruments in the editors' order (strongest first)."""
         chosen: list[TopicProvision] = []
-        per: dict[str, int] = {}
-        instruments: list[str] = []
-        for p in topic.provisions:
-            if p.weight != "main" or not self._in_scope(p.instrument, scope):
-                continue
-            if p.instrument not in instruments:
-                if len(instruments) >= self.max_instruments:
-                    continue
-                instruments.append(p.instrument)
-            if per.get(p.instrument, 0) >= self.max_per_instrument:
-                continue
-            per[p.instrument] = per.get(p.instrument, 0) + 1
-            chosen.append(p)
+        instruments = [i for i in topic.instruments() if self._in_scope(i, scope)]
+        for inst in instruments:
+            if len({p.instrument for p in chosen}) >= self.max_instruments:
+                break
+            chosen += self.choose(topic.for_instrument(inst), terms, nearest.get(inst, ()))
         if not chosen:
             return None
         t = self.templates[lang]
@@ -216,7 +232,7 @@ class TopicAnswerer:
         for inst in instruments:
             name = self.name(inst, lang)
             mapped = topic.for_instrument(inst)
-            main = [p for p in mapped if p.weight == "main"][: self.max_per_instrument]
+            main = self.choose(mapped, terms, nearest.get(inst, ()))
             if main:
                 lines.append(t.render("topic.has", instrument=name))
                 chosen += main
@@ -232,6 +248,26 @@ class TopicAnswerer:
         extra = [x for x in (self._nearest(pid, lang, terms) for pid in closest) if x is not None]
         text = answer.text + "\n\n" + t.get("topic.nearest") + "\n\n" + self._quote_blocks(extra, lang)
         return TopicAnswer(text, answer.citations + tuple(self._citation(x, None) for x in extra))
+
+    def choose(
+        self, mapped: Sequence[TopicProvision], terms: Mapping[str, set[str]], retrieved: Sequence[str]
+    ) -> list[TopicProvision]:
+        """The main provisions of one instrument that answer this question (see `Choice`), best first."""
+        main = [p for p in mapped if p.weight == "main"]
+        if len(main) <= 1:
+            return main
+        c = self.choice
+
+        def score(position: int, p: TopicProvision) -> float:
+            found = [r for r, rid in enumerate(retrieved) if covers(p.id, rid) or covers(rid, p.id)]
+            words = max(
+                (overlap(p.says[lg], lg, {lg: t}) for lg, t in terms.items() if lg in p.says), default=0
+            )
+            return (c.retrieval / (1 + found[0]) if found else 0.0) + words + c.order / (1 + position)
+
+        ranked = sorted(enumerate(main), key=lambda ip: -score(*ip))
+        best = score(*ranked[0])
+        return [p for i, p in ranked[: self.max_per_instrument] if score(i, p) >= c.second * best]
 
     def _nearest(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> ComparedProvision | None:
         quote = self._quote(pid, lang, terms)

@@ -89,10 +89,15 @@ class RankingConfig(BaseModel):
     # retrieval must find one of the topic's provisions among its best hits (1/(1+rank) summed) for the
     # map to shape the answer: a topic chosen on words alone, against retrieval, was wrong more often
     min_topic_agreement: float = Field(0.0, ge=0)
-    # a topic answer also quotes retrieval's best article when the map's provisions do not include it
-    topic_keep_retrieval: bool = True
+    # a topic answer also quotes retrieval's best article when the map's provisions do not include it;
+    # off: on `tune` the extra article was off the point in 9 answers for 1 it rescued
+    topic_keep_retrieval: bool = False
     topic_max_instruments: int = Field(5, ge=1)
     topic_max_per_instrument: int = Field(2, ge=1)
+    # which of an instrument's provisions on the topic a question gets (answer/topical.py `Choice`)
+    topic_choice_retrieval: float = Field(2.0, ge=0)
+    topic_choice_order: float = Field(0.5, ge=0)
+    topic_second_share: float = Field(0.8, ge=0, le=1)
 
 
 class Settings(BaseSettings):

@@ -39,13 +39,24 @@ def cue_kind(text: str) -> QuestionKind | None:
     return None
 
 
-def question_kind(text: str, *, named_articles: bool, research_article: bool, followup: bool) -> QuestionKind:
+@lru_cache(maxsize=1)
+def _contrast() -> tuple[re.Pattern[str], ...]:
+    raw = tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
+    return tuple(re.compile(p, re.I) for p in raw.get("contrast", ()))
+
+
+def question_kind(
+    text: str, *, named_articles: bool, research_article: bool, followup: bool, instruments: int = 0
+) -> QuestionKind:
     """The shape the answer should take.
 
     An explicit article reference makes it an «article» question unless it asks to compare; a question
-    about the research article is «facts»; a follow-up without cues of its own keeps «followup».
+    about the research article is «facts»; a follow-up without cues of its own keeps «followup». «How do
+    X and Y differ» compares when it names two or more `instruments`.
     """
     cue = cue_kind(text)
+    if instruments >= 2 and any(p.search(text) for p in _contrast()):
+        cue = "compare"
     if cue == "compare":
         return "compare"
     if research_article:

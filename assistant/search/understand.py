@@ -482,7 +482,7 @@ _FOLLOWUP_WORDS = re.compile(
     re.I,
 )
 _SHORT_FOLLOWUP_WORDS = 3
-_ACROSS = ("which", "compare")  # question kinds that range over instruments
+_GENERAL = ("which", "compare", "definition")  # question kinds that range over instruments
 
 
 @dataclass(frozen=True)
@@ -545,8 +545,8 @@ def understand(
     followup = bool(history) and _is_followup(text, refs, concepts)
     # «Тәркіленген мүлікпен кейін не істеледі?» after a question on the Palermo Convention goes on about
     # it: a question on the subject that names no instrument keeps the conversation's, unless it asks
-    # which instrument or to compare (then it is about all of them)
-    carries = bool(history) and bool(concepts) and not refs.instruments and cue_kind(text) not in _ACROSS
+    # which instrument, to compare, or what a term means (then it is about all of them)
+    carries = bool(history) and bool(concepts) and not refs.instruments and cue_kind(text) not in _GENERAL
     if followup or carries:
         for turn in reversed(history):
             earlier = parse_references(turn, aliases).instruments

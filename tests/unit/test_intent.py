@@ -30,6 +30,7 @@ from assistant.search.intent import cue_kind, question_kind
         ("Ұрланған ақша қалай қайтарылады?", "procedure"),
         ("How are confiscated assets returned?", "procedure"),
         ("Банковская тайна", None),
+        ("How should a treaty be read when its language versions differ?", "procedure"),
     ],
 )
 def test_cue_kind(text: str, kind: str | None) -> None:
@@ -48,3 +49,19 @@ def test_cue_kind(text: str, kind: str | None) -> None:
 )
 def test_question_kind(text: str, articles: bool, research: bool, followup: bool, kind: str) -> None:
     assert question_kind(text, named_articles=articles, research_article=research, followup=followup) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "instruments", "kind"),
+    [
+        ("Чем отличаются основания для отказа в УНКАК и в Страсбургской конвенции?", 2, "compare"),
+        ("What is the difference between the UK and USA treaties on asset sharing?", 2, "compare"),
+        ("How should a treaty be read when its language versions differ?", 1, "procedure"),
+        ("Шарттың тілдік нұсқаларының айырмашылығы болса не істеу керек?", 1, "other"),
+    ],
+)
+def test_difference_compares_only_two_instruments(text: str, instruments: int, kind: str) -> None:
+    got = question_kind(
+        text, named_articles=False, research_article=False, followup=False, instruments=instruments
+    )
+    assert got == kind

@@ -238,6 +238,10 @@ def test_normalise_sub(letter: str, latin: str) -> None:
         ([UNCAC_RU], ENFORCEMENT_KK, (), (), False),
         ([UNCAC_RU], "Is there any convention allowing confiscation without a conviction?", (), (), False),
         ([UNCAC_RU], "Что такое конфискация?", (), (), False),  # short, but a topic of its own
+        # a question on the subject naming no instrument goes on about the conversation's (not a follow-up
+        # in form, so it keeps its own topic)
+        ([UNCAC_RU], "Тәркіленген мүлікпен кейін не істеледі?", ("uncac",), (), False),
+        ([UNCAC_RU], "Қай конвенция тәркіленген мүлікті қайтаруды қарастырады?", (), (), False),
         (["Страсбург конвенциясы туралы"], "Неге?", ("strasbourg1990",), (), True),  # short, no topic
         # no history: nothing to carry
         ([], "Ал 55-бап ше?", (), refs("55"), False),
