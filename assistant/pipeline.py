@@ -21,7 +21,7 @@ from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
-from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, is_research_article
+from assistant.core.ids import RATIFICATION, RESEARCH_ARTICLE, ProvisionId, is_research_article
 from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import RankingConfig, Settings
@@ -288,9 +288,9 @@ class Assistant:
             from assistant.search.understand import ArticleRef
 
             if "ratification" in concepts:
-                articles += (ArticleRef("ratification"),)
+                articles += (ArticleRef(RATIFICATION),)
             if "entry_into_force" in concepts:
-                articles += (ArticleRef("ratification"), ArticleRef("preamble"))
+                articles += (ArticleRef(RATIFICATION), ArticleRef("preamble"))
         return Request(
             text=text,
             lang=parsed.language,
@@ -512,7 +512,18 @@ class Assistant:
             p = self.index.store.get(named.provision_id, lang, fallback=("ru", "kk", "en"))
             if p is not None and ProvisionId.parse(named.provision_id).level != "article":
                 return quote_of(self.index.store, p, terms)
-        return choose_quote(self.index.store, group, lang, terms)
+        if named is None:
+            return choose_quote(self.index.store, group, lang, terms)
+        # the reference itself («статья 5 … 1988 года») does not say which paragraph is wanted
+        from assistant.search.intent import pointer_words
+        from assistant.text.tokenize import tokenize
+
+        pointers = {lg: set(tokenize(" ".join(pointer_words()), lg)) for lg in terms}
+        content = {
+            lg: {t for t in ts if not t.isdigit() and t not in pointers[lg]} for lg, ts in terms.items()
+        }
+        opening = self.settings.ranking.article_opening
+        return choose_quote(self.index.store, group, lang, content, opening=opening)
 
     def _with_retrieval_lead(self, parsed, request: Request, hits, terms, text: str, citations):  # noqa: ANN001, ANN202
         """Add retrieval's best article when the map's answer does not include it: the map says what a topic's

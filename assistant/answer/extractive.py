@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.answer.citations import Citation
-from assistant.core.ids import ProvisionId, is_research_article
+from assistant.core.ids import RATIFICATION, ProvisionId, is_research_article
 from assistant.core.langs import LANGS
 from assistant.core.prompts import Templates
 from assistant.corpus.provisions import Provision
@@ -169,14 +169,23 @@ def pick_articles(
     return chosen[:max_articles]
 
 
-def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set[str]]) -> Quote | None:  # noqa: ANN001
-    """The decisive text of one article: its best paragraph or item, in `lang` when available."""
+def choose_quote(  # noqa: ANN001
+    store, group: Sequence[Hit], lang: str, terms: Mapping[str, set[str]], *, opening: float = 0.0
+) -> Quote | None:
+    """The decisive text of one article: its best paragraph or item, in `lang` when available.
+
+    When no paragraph shares at least `opening` with the question, an article's first paragraph is quoted:
+    «what does article 5 say» asks what the article is about, which its opening says.
+    """
     candidates: list[tuple[float, Provision, str]] = []
+    opener: Provision | None = None
     for rank, hit in enumerate(sorted(group, key=lambda h: -h.score)):
         base = store.get(hit.provision_id, lang)
         if base is None:
             continue
-        ids = [hit.provision_id] + store.children(hit.provision_id)
+        children = store.children(hit.provision_id)
+        ids = [hit.provision_id] + children
+        first = children[0] if children and base.level == "article" else None
         for pid in ids:
             p = store.get(pid, base.lang)
             if p is None or p.lang != base.lang:
@@ -184,15 +193,22 @@ def choose_quote(store, group: Sequence[Hit], lang: str, terms: Mapping[str, set
             # A paragraph with items competes with its lead-in only: each item is a candidate itself.
             own = p.text.split("\n", 1)[0] if p.level != "sub" and store.children(pid) else p.text
             score = overlap(own, p.lang, terms) - 0.15 * rank
+            if pid == first and opener is None:
+                opener = p
             candidates.append((score, p, pid))
     if not candidates:
         return None
     score, best, _ = max(candidates, key=lambda c: c[0])
+    if opener is not None and score < opening:
+        best = opener
     return quote_of(store, best, terms)
 
 
 def quote_of(store, best: Provision, terms: Mapping[str, set[str]]) -> Quote:  # noqa: ANN001
     """The quotable text of one provision: an article's best sentences, an item with its paragraph's lead-in."""
+    if ProvisionId.parse(best.id).article == RATIFICATION:
+        # a ratification law is short and its reservations are a list: what it says is all of it
+        return Quote(best, shorten(best.text, 2 * MAX_QUOTE_CHARS + 400))
     if best.level == "article":
         # A whole article: quote its best sentences, not all of it.
         return Quote(best, shorten(best_sentences(best.text, best.lang, terms)))

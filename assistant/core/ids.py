@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+RATIFICATION = "ratification"  # the article key of Kazakhstan's ratification law printed before a treaty
 RESEARCH_ARTICLE = "article"  # instrument id of the research article (the id string stays for compatibility)
 
 _ID = re.compile(

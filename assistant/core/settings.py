@@ -76,6 +76,9 @@ class RankingConfig(BaseModel):
     relative_score: float = Field(
         0.55, ge=0, le=1
     )  # further articles score at least this share of the top one
+    # «what does article 5 say»: a named article's first paragraph is quoted unless another shares at
+    # least this much with the question (extractive.overlap)
+    article_opening: float = Field(0.3, ge=0)
     named_relative: float = Field(
         0.8, ge=0, le=1
     )  # the same when the question names the instrument: a second article of it must come close

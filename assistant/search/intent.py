@@ -66,3 +66,10 @@ def question_kind(
     if cue is not None:
         return cue
     return "followup" if followup else "other"
+
+
+@lru_cache(maxsize=1)
+def pointer_words() -> tuple[str, ...]:
+    """Words that only point at a provision («статья», «бап», "article", «говорит»): see intents.toml."""
+    raw = tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
+    return tuple(raw.get("pointers", ()))

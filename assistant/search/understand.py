@@ -286,7 +286,30 @@ def _article_matches(
     for f in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
         if all(f[1] <= c[0] or f[0] >= c[1] for c in chosen):
             chosen.append(f)
-    return sorted(chosen, key=lambda f: f[0])
+    return [_trailing_paragraph(text, f, chosen) for f in sorted(chosen, key=lambda f: f[0])]
+
+
+# «Статья 92 договора с Узбекистаном, пункт 5», "Article 13 of the Strasbourg Convention, paragraph 1": the
+# paragraph follows the instrument's name, after a comma or a dash
+_TRAILING_PARA = re.compile(
+    rf"^[^.?!;]{{0,60}}?[,—–]\s*(?:{_PARA_PRE}\s*(?P<p>{_PNUM})|(?P<kp>{_PNUM})\s*-?\s*{_PARA_KK})(?!\s*-?\s*{_ART_KK})",
+    re.I,
+)
+
+
+def _trailing_paragraph(
+    text: str,
+    f: tuple[int, int, list[ArticleRef], str | None],
+    chosen: Sequence[tuple[int, int, list[ArticleRef], str | None]],
+) -> tuple[int, int, list[ArticleRef], str | None]:
+    start, end, refs, inst = f
+    if len(refs) != 1 or refs[0].paragraph is not None or not refs[0].article.isdigit():
+        return f
+    nxt = min((c[0] for c in chosen if c[0] >= end), default=len(text))
+    m = _TRAILING_PARA.match(text[end:nxt])
+    if m is None:
+        return f
+    return (start, end + m.end(), [_narrow(refs[0], m.group("p") or m.group("kp"), None)], inst)
 
 
 def _is_abbreviation(alias: str) -> bool:

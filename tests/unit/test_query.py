@@ -144,6 +144,12 @@ def refs(*items: tuple[str, str | None, str | None] | str) -> tuple[ArticleRef, 
         ("uncac:54.1.a", ("uncac",), refs(("54", "1", "a"))),
         ("see strasbourg1990:13 and uncac:57", ("strasbourg1990", "uncac"), refs("13", "57")),
         ("unknown:13.1", (), ()),
+        # the paragraph after the instrument's name, past a comma or a dash
+        ("Статья 13 Страсбургской конвенции, пункт 1 — о чём он?", ("strasbourg1990",), refs(("13", "1"))),
+        ("Article 55 of UNCAC, paragraph 3", ("uncac",), refs(("55", "3"))),
+        ("Страсбург конвенциясының 13-бабы, 1-тармағы не дейді?", ("strasbourg1990",), refs(("13", "1"))),
+        # … but not an article named after it
+        ("Статья 13 Страсбургской конвенции, статья 55 UNCAC", ("strasbourg1990", "uncac"), refs("13", "55")),
         # no references at all; a year is not an article
         ("Convention of 2003 on corruption", (), ()),
         ("Как работает возврат активов?", (), ()),
