@@ -308,8 +308,11 @@ class Assistant:
         checked = check_question(question, max_chars=self.settings.max_question_chars)
         if isinstance(checked, Rejection):
             return checked
+        from assistant.text.translit import kazakh_from_latin
+
         turns = self._clean_history(history)
-        parsed = self.understand(checked.text, history=turns, lang=lang)
+        # Kazakh typed in Latin letters is read in Cyrillic, the script every later stage knows
+        parsed = self.understand(kazakh_from_latin(checked.text) or checked.text, history=turns, lang=lang)
         return Prepared(
             parsed, self.request_for(parsed, turns), parsed.injection or checked.injection, tuple(turns)
         )
@@ -595,13 +598,14 @@ class Assistant:
 
     def _clean_history(self, history: Sequence[str]) -> list[str]:
         from assistant.text.guard import Rejection, check_question
+        from assistant.text.translit import kazakh_from_latin
 
         turns = []
         keep = self.settings.max_history_turns
         for turn in list(history)[-keep:] if keep else []:
             checked = check_question(str(turn), max_chars=self.settings.max_question_chars)
             if not isinstance(checked, Rejection) and not checked.injection:
-                turns.append(checked.text)
+                turns.append(kazakh_from_latin(checked.text) or checked.text)
         return turns
 
     def compare(self, topic_or_question: str, instruments: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201

@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from assistant.core.errors import ConfigError
 from assistant.core.langs import LANGS
+from assistant.text.normalize import KAZAKH_FOLD, KAZAKH_FOLD_TABLE
 
 
 @dataclass(frozen=True)
@@ -81,22 +83,38 @@ class ScopePolicy:
         return replace(self, countries_without_treaty=kept)
 
     def is_harmful(self, text: str) -> bool:
-        return any(p.search(text) for p in self.harmful)
+        return _any(self.harmful, text)
 
     def names_other_law(self, text: str) -> bool:
-        return any(p.search(text) for p in self.other_law)
+        return _any(self.other_law, text)
 
     def is_other_task(self, text: str) -> bool:
-        return any(p.search(text) for p in self.other_task)
+        return _any(self.other_task, text)
 
     def is_small_talk(self, text: str) -> bool:
-        return any(p.search(text) for p in self.small_talk)
+        return _any(self.small_talk, text)
 
     def country_without_treaty(self, text: str) -> Country | None:
         """A country named in `text` with which the corpus has no treaty, when the text asks about a treaty."""
-        if not self.treaty_words.search(text):
+        if not _any((self.treaty_words,), text):
             return None
-        return next((c for c in self.countries_without_treaty.values() if c.pattern.search(text)), None)
+        return next((c for c in self.countries_without_treaty.values() if _any((c.pattern,), text)), None)
+
+
+def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    """A pattern found in `text` as written, or with Kazakh letters folded in both («хатын жазып» typed
+    «hatyn zhazyp», «кандай» for «қандай»): users type Kazakh with and without its own letters."""
+    folded = text.lower().translate(KAZAKH_FOLD_TABLE)
+    return any(p.search(text) or _folded(p).search(folded) for p in patterns)
+
+
+@lru_cache(maxsize=512)
+def _folded(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    # not lower(): «\S» and «\s» differ; capitals fold to capitals (the patterns ignore case)
+    return re.compile(pattern.pattern.translate(_FOLD_BOTH_CASES), pattern.flags)
+
+
+_FOLD_BOTH_CASES = str.maketrans({**KAZAKH_FOLD, **{k.upper(): v.upper() for k, v in KAZAKH_FOLD.items()}})
 
 
 def _bundled() -> str:

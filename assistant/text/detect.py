@@ -17,7 +17,7 @@ import unicodedata
 from assistant.core.langs import FALLBACK_LANG, LANGS, Lang
 from assistant.text.normalize import CYRILLIC, KAZAKH_FOLD_TABLE, KAZAKH_LETTERS, fold
 
-__all__ = ["detect_language", "guess_language", "language_scores"]
+__all__ = ["detect_language", "guess_language", "kazakh_words", "language_scores"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LAT = re.compile(r"[a-z]")
@@ -108,6 +108,18 @@ def language_scores(text: str) -> dict[str, float]:
                 elif len(word) > 1:
                     scores["en"] += 0.75
     return scores
+
+
+def kazakh_words(text: str) -> float:
+    """Evidence that a Cyrillic text is Kazakh from its words alone (known words, endings), not its letters:
+    a text read from Latin letters carries Kazakh letters whatever its language."""
+    score = 0.0
+    for m in _WORD.finditer(text.lower()):
+        for word in re.split(r"[-'’]", m.group()):
+            folded = word.translate(KAZAKH_FOLD_TABLE)
+            if folded in _KK_WORDS or (len(folded) > 5 and _KK_SUFFIX.search(folded)):
+                score += 2.0
+    return score
 
 
 def detect_language(text: str) -> Lang:
