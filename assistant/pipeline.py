@@ -476,9 +476,7 @@ class Assistant:
                 if _CONVENTION.search(parsed.text)
                 else None
             )
-        nearest: dict[str, list[str]] = {}
-        for h in hits:
-            nearest.setdefault(h.instrument, []).append(h.provision_id)
+        nearest = self._nearest_provisions(topic.topic, hits)
         made = self.topical.answer(
             topic.topic, kind, parsed.language, instruments, terms, scope=scope, nearest=nearest
         )
@@ -504,6 +502,28 @@ class Assistant:
             topic=topic.topic.id,
             kind=kind,
         )
+
+    def _nearest_provisions(self, topic, hits: Sequence[Hit]) -> dict[str, list[str]]:  # noqa: ANN001
+        """Per instrument, the provisions to show beside «this instrument has no such provision», best first:
+        those the map gives for a neighbouring topic of its group (sharing a glossary concept first: «asset
+        sharing» → «return and disposal»), retrieved ones first, then the rest of what retrieval found."""
+        from assistant.core.ids import covers
+
+        others = [t for t in self.topic_map.topics.values() if t.id != topic.id]
+        # neighbours: topics sharing a glossary concept, then the rest of the topic's group (its file)
+        others.sort(key=lambda t: (not set(t.glossary) & set(topic.glossary), t.source != topic.source))
+        neighbours = [
+            p.id for t in others if t.source == topic.source for p in t.provisions if p.weight == "main"
+        ]
+        nearest: dict[str, list[str]] = {}
+        for h in hits:
+            nearest.setdefault(h.instrument, []).append(h.provision_id)
+        for inst in topic.none:
+            found = nearest.get(inst, [])
+            mapped = [pid for pid in neighbours if ProvisionId.parse(pid).instrument == inst]
+            near = [f for f in found if any(covers(m, f) or covers(f, m) for m in mapped)]
+            nearest[inst] = list(dict.fromkeys([*near, *mapped[:1], *found]))
+        return nearest
 
     def _quote_group(self, group: Sequence[Hit], lang: str, terms):  # noqa: ANN001, ANN202
         """The decisive text of one article. A provision the question names («54-бабы 1-тармағының а)
