@@ -406,6 +406,7 @@ class Assistant:
             label_of=self.label,
             lookup=any(h.pinned for h in hits),
             research_only=research_only,
+            summaries=self._summaries([q.provision.id for q in quotes], lang),
         )
         retrieved = tuple(h.provision_id for h in hits)
         check = verify_citations([c.id for c in citations], retrieved=retrieved, exists=store)
@@ -502,6 +503,32 @@ class Assistant:
             topic=topic.topic.id,
             kind=kind,
         )
+
+    @cached_property
+    def _statements(self) -> dict[str, tuple[str, Any]]:
+        """Provision id → (topic id, TopicProvision) of the map, a main statement before a related one."""
+        out: dict[str, tuple[str, Any]] = {}
+        for weight in ("main", "related"):
+            for t in self.topic_map.topics.values():
+                for p in t.provisions:
+                    if p.weight == weight:
+                        out.setdefault(p.id, (t.id, p))
+        return out
+
+    def _summaries(self, provision_ids: Sequence[str], lang: str) -> dict[str, Any]:
+        """The map's statement of each quoted provision, or of the nearest provision it is part of."""
+        from assistant.answer.extractive import Summary
+
+        out = {}
+        for pid in provision_ids:
+            node: ProvisionId | None = ProvisionId.parse(pid)
+            while node is not None and str(node) not in self._statements:
+                node = node.parent
+            if node is not None:
+                topic, p = self._statements[str(node)]
+                if p.says.get(lang):
+                    out[pid] = Summary(str(node), p.says[lang], topic)
+        return out
 
     def _nearest_provisions(self, topic, hits: Sequence[Hit]) -> dict[str, list[str]]:  # noqa: ANN001
         """Per instrument, the provisions to show beside «this instrument has no such provision», best first:

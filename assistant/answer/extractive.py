@@ -322,8 +322,13 @@ def render(
     label_of,  # noqa: ANN001 - Callable[[str, str], str]
     lookup: bool,
     research_only: bool = False,
+    summaries: Mapping[str, Summary] | None = None,
 ) -> tuple[str, tuple[Citation, ...]]:
+    """The answer's Markdown and citations. `summaries` (quoted provision id → the topic map's statement of it
+    or of the provision it is part of) are shown under the lead, marked as editorial, so the answer is said
+    and not only quoted."""
     t = templates[lang]
+    summaries = summaries or {}
     citations: list[Citation] = []
     parts: list[str] = []
     labels = [label_of(q.provision.id, lang) for q in quotes]
@@ -335,6 +340,14 @@ def render(
         else:
             joined = ", ".join(labels[:-1]) + f" {t.get('answer.and')} " + labels[-1]
             parts.append(t.render("answer.lead_many", provisions=joined))
+    said = [(summaries[q.provision.id], q) for q in quotes if q.provision.id in summaries]
+    if said:
+        parts.append(
+            "\n".join(
+                t.render("topic.summary_line", provision=label_of(s.provision_id, lang), says=s.says)
+                for s, _ in said
+            )
+        )
     for q, lab in zip(quotes, labels, strict=True):
         body = f"{q.lead_in}\n… {q.text}" if q.lead_in else q.text
         block = _blockquote(body) + f"\n>\n> — **{lab}**"
@@ -344,16 +357,28 @@ def render(
                 "answer.quote_other_language", language=names.get(f"language_names.{q.provision.lang}")
             )
         parts.append(block)
-        citations.append(_citation(q, lab))
+        s = summaries.get(q.provision.id)
+        citations.append(_citation(q, lab, summary=s))
     if commentary is not None:
         lab = label_of(commentary.provision.id, lang)
         heading = "" if research_only else f"**{t.get('answer.commentary')}:**\n\n"
         parts.append(heading + _blockquote(commentary.text) + f"\n>\n> — **{lab}**")
         citations.append(_citation(commentary, lab, role="commentary"))
+    if said:
+        parts.append("_" + t.get("topic.summary_note") + "_")
     return "\n\n".join(parts), tuple(citations)
 
 
-def _citation(q: Quote, label: str, role: str = "provision") -> Citation:
+@dataclass(frozen=True)
+class Summary:
+    """The topic map's editorial statement of a provision (or of the provision it is part of)."""
+
+    provision_id: str  # the provision the statement is about
+    says: str
+    topic: str
+
+
+def _citation(q: Quote, label: str, role: str = "provision", summary: Summary | None = None) -> Citation:
     p = q.provision
     quote = f"{q.lead_in}\n… {q.text}" if q.lead_in else q.text
     return Citation(
@@ -365,6 +390,8 @@ def _citation(q: Quote, label: str, role: str = "provision") -> Citation:
         quote=quote,
         source_lang=p.lang,
         role=role,
+        summary=summary.says if summary else "",
+        topic=summary.topic if summary else "",
     )
 
 

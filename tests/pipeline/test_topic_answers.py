@@ -123,3 +123,36 @@ def test_compare_rejects_unknown_topics_and_instruments_with_the_nearest_ids(ass
         assistant.compare("direct-enforcement", ["uncak"])
     with pytest.raises(InputError, match="no topic matches"):
         assistant.compare("погода")
+
+
+def test_an_article_lookup_is_stated_from_the_map_as_a_summary(assistant) -> None:
+    a = assistant.ask("Что предусматривает статья 5 Венской конвенции 1988 года?")
+    first = a.citations[0]
+    assert first.id == "vienna1988:5.1"  # the article's opening: the question names no paragraph
+    assert first.summary and first.summary in a.answer and first.topic
+    assert a.answer.index(first.summary) < a.answer.index("> ")  # said first, quoted beneath
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Какие проблемы двусторонних договоров называет автор статьи?",
+        "Палермо конвенциясы қашан қабылданды, мақалаға сәйкес?",
+    ],
+)
+def test_questions_about_the_research_article_quote_the_article(assistant, question: str) -> None:
+    a = assistant.ask(question)
+    assert a.citations and all(c.instrument == "article" for c in a.citations), [c.id for c in a.citations]
+    assert not any(":abstract" in c.id for c in a.citations)  # the body holds the facts
+
+
+def test_kazakh_typed_in_latin_letters_is_answered_like_cyrillic(assistant) -> None:
+    latin = assistant.ask(
+        "Qai konvensiia shet memleket sotynyn tarkileu turaly sheshimin tikelei oryndaudy qarastyrady?"
+    )
+    assert latin.language == "kk" and not latin.refused
+    assert "strasbourg1990:13.1.a" in [c.id for c in latin.citations]
+    refused = assistant.ask(
+        "Qazaqstan men Braziliia arasyndagy shart boiynsha tarkilengen mulik qalai bolinedi?"
+    )
+    assert refused.refused and refused.reason == "no_treaty"
