@@ -227,7 +227,13 @@ class Assistant:
             self.templates,
             max_instruments=r.topic_max_instruments,
             max_per_instrument=r.topic_max_per_instrument,
-            choice=Choice(r.topic_choice_retrieval, r.topic_choice_order, r.topic_second_share),
+            choice=Choice(
+                r.topic_choice_retrieval,
+                r.topic_choice_order,
+                r.topic_second_share,
+                r.topic_instrument_share,
+                r.topic_instrument_order,
+            ),
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201

@@ -76,11 +76,16 @@ class Choice:
     Each main provision scores `retrieval`/(1+rank) when retrieval found it (or a part of it, or the article
     it is part of), plus the question's words in its summary, plus `order`/(1+position) for the editors'
     order; the best is shown, a further one only when it scores `second` of the best.
+
+    «Which instrument …?» overviews score each instrument by its best provision plus `editors`/(1+its
+    position in the topic); an instrument is shown when it scores `instrument` of the best one.
     """
 
     retrieval: float = 2.0
     order: float = 0.5
     second: float = 0.8
+    instrument: float = 0.5
+    editors: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -201,12 +206,24 @@ class TopicAnswerer:
     ) -> TopicAnswer | None:
         """«Which instrument …?» and open questions: each instrument's provisions that answer the question,
         instruments in the editors' order (strongest first)."""
-        chosen: list[TopicProvision] = []
-        instruments = [i for i in topic.instruments() if self._in_scope(i, scope)]
-        for inst in instruments:
-            if len({p.instrument for p in chosen}) >= self.max_instruments:
-                break
-            chosen += self.choose(topic.for_instrument(inst), terms, nearest.get(inst, ()))
+        ranked = [
+            (shown, score + self.choice.editors / (1 + n))
+            for n, (shown, score) in enumerate(
+                self._ranked(topic.for_instrument(i), terms, nearest.get(i, ()))
+                for i in topic.instruments()
+                if self._in_scope(i, scope)
+            )
+        ]
+        top = max((score for _, score in ranked), default=0.0)
+        # instruments that answer this question about as well as the best one, in the editors' order
+        chosen = [
+            p for shown, score in ranked if shown and score >= self.choice.instrument * top for p in shown
+        ]
+        chosen = [
+            p
+            for p in chosen
+            if p.instrument in list(dict.fromkeys(q.instrument for q in chosen))[: self.max_instruments]
+        ]
         if not chosen:
             return None
         t = self.templates[lang]
@@ -253,9 +270,15 @@ class TopicAnswerer:
         self, mapped: Sequence[TopicProvision], terms: Mapping[str, set[str]], retrieved: Sequence[str]
     ) -> list[TopicProvision]:
         """The main provisions of one instrument that answer this question (see `Choice`), best first."""
+        return self._ranked(mapped, terms, retrieved)[0]
+
+    def _ranked(
+        self, mapped: Sequence[TopicProvision], terms: Mapping[str, set[str]], retrieved: Sequence[str]
+    ) -> tuple[list[TopicProvision], float]:
+        """`choose`, and the score of its best provision (how strongly the instrument answers the question)."""
         main = [p for p in mapped if p.weight == "main"]
-        if len(main) <= 1:
-            return main
+        if not main:
+            return [], 0.0
         c = self.choice
 
         def score(position: int, p: TopicProvision) -> float:
@@ -267,7 +290,7 @@ class TopicAnswerer:
 
         ranked = sorted(enumerate(main), key=lambda ip: -score(*ip))
         best = score(*ranked[0])
-        return [p for i, p in ranked[: self.max_per_instrument] if score(i, p) >= c.second * best]
+        return [p for i, p in ranked[: self.max_per_instrument] if score(i, p) >= c.second * best], best
 
     def _nearest(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> ComparedProvision | None:
         quote = self._quote(pid, lang, terms)

@@ -101,6 +101,8 @@ class RankingConfig(BaseModel):
     topic_choice_retrieval: float = Field(2.0, ge=0)
     topic_choice_order: float = Field(0.5, ge=0)
     topic_second_share: float = Field(0.8, ge=0, le=1)
+    topic_instrument_share: float = Field(0.5, ge=0, le=1)
+    topic_instrument_order: float = Field(4.0, ge=0)
 
 
 class Settings(BaseSettings):
