@@ -360,8 +360,14 @@ class Assistant:
         timings["retrieve"] = round(_clock() - t, 2)
         topic = self.match_topic(parsed, prepared.history, hits)
         timings["topic"] = round(_clock() - t - timings["retrieve"], 2)
+        # a topic reached only through a generic concept («өтініш», request) and retrieval's agreement is
+        # not evidence that the question is on the subject: a land-plot application is not an MLA request
+        named = (
+            (set(topic.topic.glossary) & set(parsed.concepts)) - self.policy.generic_concepts if topic else ()
+        )
+        on_subject = topic is not None and (topic.covered > 0 or bool(named))
         scope = decide_scope(
-            parsed, request, hits, self.policy, self.settings.ranking, topic_matched=topic is not None
+            parsed, request, hits, self.policy, self.settings.ranking, topic_matched=on_subject
         )
         if not scope.answerable:
             return self._refuse(
