@@ -251,11 +251,26 @@ class Assistant:
         r = self.settings.ranking
         ids = [h.provision_id for h in hits]
         found = self.topic_matcher.match(text, concepts, ids, agreement_weight=r.topic_agreement)
-        # A question naming instruments is about a topic the map answers for them: prefer such topics.
+        # A question naming instruments is about a topic the map answers for them: topics where one has only
+        # a related provision score less than those where each has a main one (or none at all, a plain «no»).
         named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
         if named:
-            covered = [m for m in found if all(m.topic.for_instrument(i) or i in m.topic.none for i in named)]
-            found = covered or found
+
+            def tier(m) -> int:  # noqa: ANN001
+                def one(i: str) -> int:
+                    mapped = m.topic.for_instrument(i)
+                    if i in m.topic.none or any(p.weight == "main" for p in mapped):
+                        return 0
+                    return 1 if mapped else 2
+
+                return max(one(i) for i in named)
+
+            if any(tier(m) < 2 for m in found):
+                penalty = self.settings.ranking.topic_related_penalty
+                found = sorted(
+                    (m for m in found if tier(m) < 2),
+                    key=lambda m: (-(m.score - penalty * tier(m)), m.topic.id),
+                )
         best = found[0] if found else None
         if best is None or best.score < r.min_topic_score or best.agreement < r.min_topic_agreement:
             return None

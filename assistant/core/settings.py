@@ -92,6 +92,8 @@ class RankingConfig(BaseModel):
     # retrieval must find one of the topic's provisions among its best hits (1/(1+rank) summed) for the
     # map to shape the answer: a topic chosen on words alone, against retrieval, was wrong more often
     min_topic_agreement: float = Field(0.0, ge=0)
+    # a topic that maps a named instrument only with related provisions scores this much less
+    topic_related_penalty: float = Field(2.0, ge=0)
     # a topic answer also quotes retrieval's best article when the map's provisions do not include it;
     # off: on `tune` the extra article was off the point in 9 answers for 1 it rescued
     topic_keep_retrieval: bool = False
