@@ -104,10 +104,11 @@ def decide_scope(  # noqa: ANN001
         return ScopeDecision(
             False
         )  # «какая погода в Страсбурге?» names a convention's city, not a question on it
+    if policy.names_other_law(text) and not policy.names_treaty(text) and not any(h.pinned for h in hits):
+        # «civil forfeiture under 18 U.S.C. § 981 in US courts»: a country named is not its treaty
+        return ScopeDecision(False)
     if any(h.pinned for h in hits) or request.instruments:
         return ScopeDecision(True)
-    if policy.names_other_law(text):
-        return ScopeDecision(False)
     if topic_matched or concepts:
         return ScopeDecision(True)
     best_sim = max((h.similarity for h in hits if h.similarity is not None), default=0.0)

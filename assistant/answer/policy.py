@@ -88,6 +88,10 @@ class ScopePolicy:
     def names_other_law(self, text: str) -> bool:
         return _any(self.other_law, text)
 
+    def names_treaty(self, text: str) -> bool:
+        """The text speaks of a treaty or convention (not only of a country or another law)."""
+        return _any((self.treaty_words,), text)
+
     def is_other_task(self, text: str) -> bool:
         return _any(self.other_task, text)
 
@@ -96,7 +100,7 @@ class ScopePolicy:
 
     def country_without_treaty(self, text: str) -> Country | None:
         """A country named in `text` with which the corpus has no treaty, when the text asks about a treaty."""
-        if not _any((self.treaty_words,), text):
+        if not self.names_treaty(text):
             return None
         return next((c for c in self.countries_without_treaty.values() if _any((c.pattern,), text)), None)
 

@@ -17,7 +17,7 @@ import unicodedata
 from assistant.core.langs import FALLBACK_LANG, LANGS, Lang
 from assistant.text.normalize import CYRILLIC, KAZAKH_FOLD_TABLE, KAZAKH_LETTERS, fold
 
-__all__ = ["detect_language", "guess_language", "kazakh_words", "language_scores"]
+__all__ = ["detect_language", "english_words", "guess_language", "kazakh_words", "language_scores"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LAT = re.compile(r"[a-z]")
@@ -119,7 +119,18 @@ def kazakh_words(text: str) -> float:
             folded = word.translate(KAZAKH_FOLD_TABLE)
             if folded in _KK_WORDS or (len(folded) > 5 and _KK_SUFFIX.search(folded)):
                 score += 2.0
+            elif len(word) > 5 and _KK_CASE_ENDING.search(word):
+                score += 1.0
     return score
+
+
+def english_words(text: str) -> float:
+    """Evidence that a Latin text is English from its function words alone (an unknown word proves nothing)."""
+    return 2.0 * sum(w in _EN_WORDS for w in _WORD.findall(unicodedata.normalize("NFKC", text).lower()))
+
+
+# case endings of Kazakh nouns as a Latin reading gives them («Кореямен», «шарттың», «тартуға»)
+_KK_CASE_ENDING = re.compile(r"(?:ымен|імен|ямен|мен|пен|бен|ның|нің|дың|дің|тың|тің|ға|ге|ғы|гі|қа|ке)$")
 
 
 def detect_language(text: str) -> Lang:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 
-from assistant.text.detect import kazakh_words, language_scores
+from assistant.text.detect import english_words, kazakh_words, language_scores
 
 __all__ = ["kazakh_from_latin"]
 
 # Longer spellings first (ad-hoc and official), then single letters. Lower case; case is restored per letter.
-_TRIGRAPHS = {"iia": "ия", "iiu": "ию", "shch": "щ"}
+_TRIGRAPHS = {"iia": "ия", "iya": "ия", "iiu": "ию", "iyu": "ию", "shch": "щ"}
 _DIGRAPHS = {
     "ia": "ия",
     "iu": "ию",
@@ -61,8 +61,8 @@ def _word(word: str) -> str:
             piece, i = _TRIGRAPHS[low[i : i + 4]], i + 4
         elif low[i : i + 3] in _TRIGRAPHS:
             piece, i = _TRIGRAPHS[low[i : i + 3]], i + 3
-        elif low[i : i + 2] == "ng" and (i + 2 == len(low) or low[i + 2] not in _VOWELS):
-            piece, i = "ң", i + 2  # «eldiń» typed «elding»: ng before a consonant or at the end is ң
+        elif low[i : i + 2] == "ng" and i + 2 == len(low):
+            piece, i = "ң", i + 2  # «eldiń» typed «elding»; inside a word it is н+г as often («Vengriya»)
         elif low[i : i + 2] in _DIGRAPHS:
             piece, i = _DIGRAPHS[low[i : i + 2]], i + 2
         else:
@@ -77,7 +77,6 @@ def kazakh_from_latin(text: str) -> str | None:
     if _CYRILLIC.search(text) or len(_LATIN.findall(text)) < 6:
         return None
     cyrillic = _TOKEN.sub(lambda m: _word(m.group()), text)
-    latin = language_scores(text)
     # Kazakh words in the Cyrillic reading (or Kazakh Latin in the text itself) beat its English words
-    kazakh = max(kazakh_words(cyrillic), latin["kk"])
-    return cyrillic if kazakh >= 2.0 and kazakh > latin["en"] else None
+    kazakh = max(kazakh_words(cyrillic), language_scores(text)["kk"])
+    return cyrillic if kazakh >= 2.0 and kazakh > english_words(text) else None
