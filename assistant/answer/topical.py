@@ -18,6 +18,7 @@ from assistant.answer.extractive import MAX_QUOTE_CHARS, Quote, overlap, quote_o
 from assistant.core.ids import covers
 from assistant.core.prompts import Templates
 from assistant.corpus.topics import Topic, TopicProvision
+from assistant.text.tokenize import tokenize
 
 LabelOf = Callable[[str, str], str]
 
@@ -30,6 +31,7 @@ class ComparedProvision:
     quote: str  # verbatim text (in the answer language where the corpus has it)
     quote_lang: str
     weight: str
+    summary_of: str = ""  # label of the provision `says` summarises, when an item of it is quoted
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "label": self.label, "says": self.says, "quote": self.quote}
@@ -128,15 +130,37 @@ class TopicAnswerer:
         return self.names.get(instrument, {}).get(lang, instrument)
 
     def compared(
-        self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]]
+        self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]], *, narrow: bool = False
     ) -> ComparedProvision | None:
-        quote = self._quote(p.id, lang, terms)
+        """One provision as shown: its summary and verbatim text. With `narrow`, a list's item that says what
+        the question asks («in absentia» → Strasbourg 18(4)(f)) is quoted and cited in place of the whole
+        list, under the list's summary."""
+        pid = (self._item_asked(p.id, lang, terms) if narrow else None) or p.id
+        quote = self._quote(pid, lang, terms)
         if quote is None:
             return None
         text = f"{quote.lead_in}\n… {quote.text}" if quote.lead_in else quote.text
-        return ComparedProvision(
-            p.id, self.label_of(p.id, lang), p.says[lang], text, quote.provision.lang, p.weight
-        )
+        label = self.label_of(pid, lang)
+        summary_of = self.label_of(p.id, lang) if pid != p.id else label
+        return ComparedProvision(pid, label, p.says[lang], text, quote.provision.lang, p.weight, summary_of)
+
+    def _item_asked(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> str | None:
+        """The item of a list with clearly more words of the question that its siblings lack («in absentia»
+        among the grounds of Strasbourg 18(4)); words items share (confiscation, order) do not choose."""
+        items = []
+        for child in self.store.children(pid):
+            item = self.store.get(child, lang, fallback=("ru", "kk", "en"))
+            if item is not None and item.level == "sub":
+                items.append((child, set(tokenize(item.text, item.lang)) & terms.get(item.lang, set())))
+        if len(items) < 3:
+            return None
+        counts: dict[str, int] = {}
+        for _, found in items:
+            for w in found:
+                counts[w] = counts.get(w, 0) + 1
+        own = sorted(((sum(counts[w] == 1 for w in found), child) for child, found in items), reverse=True)
+        (best, child), (second, _) = own[0], own[1]
+        return child if best and best >= 2 * second else None
 
     def _quote(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> Quote | None:
         p = self.store.get(pid, lang, fallback=("ru", "kk", "en"))
@@ -340,11 +364,14 @@ class TopicAnswerer:
         terms: Mapping[str, set[str]],
     ) -> TopicAnswer:
         t = self.templates[lang]
-        shown = [x for x in (self.compared(p, lang, terms) for p in chosen) if x is not None]
+        shown = [x for x in (self.compared(p, lang, terms, narrow=True) for p in chosen) if x is not None]
         parts = [lead]
         if shown:
             parts.append(
-                "\n".join(t.render("topic.summary_line", provision=p.label, says=p.says) for p in shown)
+                "\n".join(
+                    t.render("topic.summary_line", provision=p.summary_of or p.label, says=p.says)
+                    for p in shown
+                )
             )
             parts.append(
                 f"**{t.get('topic.quotes')}**\n\n" + self._quote_blocks(shown[: self.max_quotes], lang)

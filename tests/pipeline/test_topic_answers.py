@@ -156,3 +156,11 @@ def test_kazakh_typed_in_latin_letters_is_answered_like_cyrillic(assistant) -> N
         "Qazaqstan men Braziliia arasyndagy shart boiynsha tarkilengen mulik qalai bolinedi?"
     )
     assert refused.refused and refused.reason == "no_treaty"
+
+
+def test_the_item_of_a_list_the_question_asks_about_is_cited_under_the_lists_summary(assistant) -> None:
+    a = assistant.ask(
+        "Our confiscation order was made in absentia. Can a Strasbourg Convention party refuse it?"
+    )
+    assert [c.id for c in a.citations][:1] == ["strasbourg1990:18.4.f"], [c.id for c in a.citations]
+    assert a.citations[0].summary and "18(4)" in a.answer.split(a.citations[0].summary)[0].splitlines()[-1]
