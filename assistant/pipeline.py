@@ -313,11 +313,16 @@ class Assistant:
                 articles += (ArticleRef(RATIFICATION),)
             if "entry_into_force" in concepts:
                 articles += (ArticleRef(RATIFICATION), ArticleRef("preamble"))
+        instruments = tuple(parsed.references.instruments)
+        if RESEARCH_ARTICLE in instruments:
+            # «как автор статьи толкует ст. 13 Страсбургской конвенции»: what the article says is asked, so
+            # its own paragraphs are searched, not the treaties it is asked about alongside
+            instruments, articles = (RESEARCH_ARTICLE,), ()
         return Request(
             text=text,
             lang=parsed.language,
             expansions=expansions,
-            instruments=tuple(parsed.references.instruments),
+            instruments=instruments,
             articles=articles,
             definitions="definition" in concepts,
         )
@@ -418,10 +423,6 @@ class Assistant:
         quotes = [q for q in (self._quote_group(g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
-            if research_only:
-                # the article's own paragraphs, not the treaties it is asked about alongside
-                only = replace(request, instruments=(RESEARCH_ARTICLE,), articles=())
-                hits = self.retrieve(only, k=self.ask_depth)
             quotes, commentary = research_quotes(store, hits, lang, terms), None
             if not quotes:
                 return refusal_answer(question, lang, "out_of_scope", self.templates)
