@@ -550,7 +550,7 @@ class Assistant:
 
         out = {}
         for pid in provision_ids:
-            node: ProvisionId | None = ProvisionId.parse(pid)
+            node: ProvisionId | None = ProvisionId.try_parse(pid)
             while node is not None and str(node) not in self._statements:
                 node = node.parent
             if node is not None:

@@ -107,19 +107,24 @@ class _Precomputed:
 
 
 def _replicate(units, factor: int):  # noqa: ANN001, ANN202
-    """`units` plus factor-1 copies under new instrument ids (`uncac` -> `uncac~3`), same texts."""
+    """`units` plus factor-1 copies under new instrument ids (`uncac` -> `uncac-copy3`, a valid id), same texts."""
+    from dataclasses import replace
+
     from langchain_core.documents import Document
+
+    from assistant.core.ids import ProvisionId
 
     out = list(units)
     for copy in range(1, factor):
         for u in units:
-            inst, rest = u.metadata["provision_id"].split(":", 1)
-            pid = f"{inst}~{copy}:{rest}"
+            ref = ProvisionId.parse(u.metadata["provision_id"])
+            inst = f"{ref.instrument}-copy{copy}"
+            pid = str(replace(ref, instrument=inst))
             out.append(
                 Document(
                     id=f"{pid}@{u.metadata['lang']}",
                     page_content=u.page_content,
-                    metadata={**u.metadata, "provision_id": pid, "instrument": f"{inst}~{copy}"},
+                    metadata={**u.metadata, "provision_id": pid, "instrument": inst},
                 )
             )
     return out
@@ -363,7 +368,11 @@ class Bench:
                     a.compare(tid, lang=lang)
                     if rnd:
                         ms.append((time.perf_counter() - start) * 1000.0)
-        return {**latency_summary(ms), "questions": f"{len(topics)} topics x 3 languages", "rounds": self.opts.rounds}
+        return {
+            **latency_summary(ms),
+            "questions": f"{len(topics)} topics x 3 languages",
+            "rounds": self.opts.rounds,
+        }
 
     def answer(self) -> dict[str, Any]:
         from assistant.core.errors import AssistantError

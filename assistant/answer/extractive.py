@@ -206,7 +206,8 @@ def choose_quote(  # noqa: ANN001
 
 def quote_of(store, best: Provision, terms: Mapping[str, set[str]]) -> Quote:  # noqa: ANN001
     """The quotable text of one provision: an article's best sentences, an item with its paragraph's lead-in."""
-    if ProvisionId.parse(best.id).article == RATIFICATION:
+    pid = ProvisionId.try_parse(best.id)
+    if pid is not None and pid.article == RATIFICATION:
         # a ratification law is short and its reservations are a list: what it says is all of it
         return Quote(best, shorten(best.text, 2 * MAX_QUOTE_CHARS + 400))
     if best.level == "article":
@@ -294,8 +295,8 @@ _ABSTRACT = re.compile(r":(abstract|keywords|title)")
 
 def _list_items(store, intro: Provision, lang: str):  # noqa: ANN001, ANN202
     """The bullet paragraphs that follow a paragraph ending in a colon (article:results.22 → .23, .24, …)."""
-    pid = ProvisionId.parse(intro.id)
-    if not (pid.paragraph or "").isdigit() or pid.sub:
+    pid = ProvisionId.try_parse(intro.id)
+    if pid is None or not (pid.paragraph or "").isdigit() or pid.sub:
         return
     n = int(pid.paragraph) + 1
     while (
