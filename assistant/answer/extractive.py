@@ -224,17 +224,21 @@ def quote_of(store, best: Provision, terms: Mapping[str, set[str]]) -> Quote:  #
     return Quote(best, shorten(text), lead_in)
 
 
+def _research_paragraphs(store, hits: Sequence[Hit], lang: str):  # noqa: ANN001, ANN202
+    """(retrieval rank, paragraph) of each research-article paragraph among `hits`, in `lang` if it has it."""
+    for rank, h in enumerate(hits):
+        if is_research_article(h.instrument):
+            p = store.get(h.provision_id, lang, fallback=LANGS)
+            if p is not None:
+                yield rank, p
+
+
 def choose_commentary(
     store, hits: Sequence[Hit], articles: Sequence[str], lang: str, terms: Mapping[str, set[str]]
 ) -> Quote | None:  # noqa: ANN001
     """A paragraph of the research article on the same point, if one was retrieved."""
     best: tuple[float, Provision] | None = None
-    for rank, h in enumerate(hits):
-        if not is_research_article(h.instrument):
-            continue
-        p = store.get(h.provision_id, lang, fallback=LANGS)
-        if p is None:
-            continue
+    for rank, p in _research_paragraphs(store, hits, lang):
         score = overlap(p.text, p.lang, terms) - 0.1 * rank
         for art in articles:
             number = ProvisionId.parse(art).article
@@ -260,15 +264,11 @@ def research_quotes(
     """The research article's paragraphs that answer a question about the article itself, best first.
 
     A body paragraph is preferred to an abstract (an abstract restates, the body holds the counts, dates
-    and lists); a further paragraph is quoted when it scores `second` of the best one; a paragraph that introduces a list («… мәселелер:») is quoted with the items that follow it.
+    and lists); a further paragraph is quoted when it scores `second` of the best one; a paragraph that
+    introduces a list («… мәселелер:») is quoted with the items that follow it.
     """
     scored: list[tuple[float, Provision]] = []
-    for rank, h in enumerate(hits):
-        if not is_research_article(h.instrument):
-            continue
-        p = store.get(h.provision_id, lang, fallback=LANGS)
-        if p is None:
-            continue
+    for rank, p in _research_paragraphs(store, hits, lang):
         # retrieval's rank carries a question in another language than the article's text; shared
         # words decide between paragraphs it ranks alike
         score = overlap(p.text, p.lang, terms) + 1.0 / (1 + rank)

@@ -77,9 +77,12 @@ def test_language_match(run) -> None:
 )
 def test_held_out_split(run, metric: str, bound: float, at_least: bool) -> None:
     summary, out, rows = run
-    value = summary["by_split"]["test"][metric]
+    _assert_bound(f"test split {metric}", summary["by_split"]["test"][metric], bound, at_least, out)
+
+
+def _assert_bound(what: str, value: float, bound: float, at_least: bool, out: Path) -> None:
     ok = value >= bound if at_least else value <= bound
-    assert ok, f"test split {metric} {value} {'<' if at_least else '>'} {bound} ({out})"
+    assert ok, f"{what} {value} {'<' if at_least else '>'} {bound} ({out})"
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -116,6 +119,4 @@ def dev_run(assistant, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[s
 )
 def test_development_set(dev_run, metric: str, bound: float, at_least: bool) -> None:
     summary, out = dev_run
-    value = summary[metric]
-    ok = value >= bound if at_least else value <= bound
-    assert ok, f"dev set {metric} {value} {'<' if at_least else '>'} {bound} ({out})"
+    _assert_bound(f"dev set {metric}", summary[metric], bound, at_least, out)
