@@ -161,7 +161,7 @@ class Assistant:
 
     # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
     _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
-    _INDEX_DERIVED += ("topical", "aliases")
+    _INDEX_DERIVED += ("topical", "aliases", "_statements", "_neighbours")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
@@ -228,13 +228,7 @@ class Assistant:
             self.templates,
             max_instruments=r.topic_max_instruments,
             max_per_instrument=r.topic_max_per_instrument,
-            choice=Choice(
-                r.topic_choice_retrieval,
-                r.topic_choice_order,
-                r.topic_second_share,
-                r.topic_instrument_share,
-                r.topic_instrument_order,
-            ),
+            choice=Choice.from_ranking(r),
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
@@ -559,24 +553,38 @@ class Assistant:
                     out[pid] = Summary(str(node), p.says[lang], topic)
         return out
 
+    @cached_property
+    def _neighbours(self) -> dict[str, dict[str, list[str]]]:
+        """Filled per topic on first use (`_neighbours_of`): the answer path does not redo it per question."""
+        return {}
+
+    def _neighbours_of(self, topic) -> dict[str, list[str]]:  # noqa: ANN001
+        """Instrument → main provisions of the topics of `topic`'s group (its file), those sharing a glossary
+        concept with it first («asset sharing» → «return and disposal»)."""
+        if topic.id not in self._neighbours:
+            group = [
+                t for t in self.topic_map.topics.values() if t.id != topic.id and t.source == topic.source
+            ]
+            group.sort(key=lambda t: not set(t.glossary) & set(topic.glossary))
+            out: dict[str, list[str]] = {}
+            for t in group:
+                for p in t.provisions:
+                    if p.weight == "main":
+                        out.setdefault(p.instrument, []).append(p.id)
+            self._neighbours[topic.id] = out
+        return self._neighbours[topic.id]
+
     def _nearest_provisions(self, topic, hits: Sequence[Hit]) -> dict[str, list[str]]:  # noqa: ANN001
         """Per instrument, the provisions to show beside «this instrument has no such provision», best first:
-        those the map gives for a neighbouring topic of its group (sharing a glossary concept first: «asset
-        sharing» → «return and disposal»), retrieved ones first, then the rest of what retrieval found."""
+        those the map gives for a neighbouring topic, retrieved ones first, then the rest retrieval found."""
         from assistant.core.ids import covers
 
-        others = [t for t in self.topic_map.topics.values() if t.id != topic.id]
-        # neighbours: topics sharing a glossary concept, then the rest of the topic's group (its file)
-        others.sort(key=lambda t: (not set(t.glossary) & set(topic.glossary), t.source != topic.source))
-        neighbours = [
-            p.id for t in others if t.source == topic.source for p in t.provisions if p.weight == "main"
-        ]
         nearest: dict[str, list[str]] = {}
         for h in hits:
             nearest.setdefault(h.instrument, []).append(h.provision_id)
         for inst in topic.none:
             found = nearest.get(inst, [])
-            mapped = [pid for pid in neighbours if ProvisionId.parse(pid).instrument == inst]
+            mapped = self._neighbours_of(topic).get(inst, [])
             near = [f for f in found if any(covers(m, f) or covers(f, m) for m in mapped)]
             nearest[inst] = list(dict.fromkeys([*near, *mapped[:1], *found]))
         return nearest
@@ -594,12 +602,10 @@ class Assistant:
         if named is None:
             return choose_quote(self.index.store, group, lang, terms)
         # the reference itself («статья 5 … 1988 года») does not say which paragraph is wanted
-        from assistant.search.intent import pointer_words
-        from assistant.text.tokenize import tokenize
+        from assistant.search.intent import pointer_stems
 
-        pointers = {lg: set(tokenize(" ".join(pointer_words()), lg)) for lg in terms}
         content = {
-            lg: {t for t in ts if not t.isdigit() and t not in pointers[lg]} for lg, ts in terms.items()
+            lg: {t for t in ts if not t.isdigit() and t not in pointer_stems(lg)} for lg, ts in terms.items()
         }
         opening = self.settings.ranking.article_opening
         return choose_quote(self.index.store, group, lang, content, opening=opening)

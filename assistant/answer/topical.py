@@ -17,6 +17,7 @@ from assistant.answer.citations import Citation
 from assistant.answer.extractive import MAX_QUOTE_CHARS, Quote, overlap, quote_of, shorten
 from assistant.core.ids import covers
 from assistant.core.prompts import Templates
+from assistant.core.settings import RankingConfig
 from assistant.corpus.topics import Topic, TopicProvision
 from assistant.text.tokenize import tokenize
 
@@ -83,11 +84,23 @@ class Choice:
     position in the topic); an instrument is shown when it scores `instrument` of the best one.
     """
 
-    retrieval: float = 2.0
-    order: float = 0.5
-    second: float = 0.8
-    instrument: float = 0.5
-    editors: float = 4.0
+    retrieval: float
+    order: float
+    second: float
+    instrument: float
+    editors: float
+
+    @classmethod
+    def from_ranking(cls, r: RankingConfig | None = None) -> Choice:
+        """The weights of `RankingConfig` (its defaults when none is given): they are set there only."""
+        r = r or RankingConfig()
+        return cls(
+            r.topic_choice_retrieval,
+            r.topic_choice_order,
+            r.topic_second_share,
+            r.topic_instrument_share,
+            r.topic_instrument_order,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ class TopicAnswerer:
         self.max_instruments = max_instruments
         self.max_per_instrument = max_per_instrument
         self.max_quotes = max_quotes
-        self.choice = choice or Choice()
+        self.choice = choice or Choice.from_ranking()
 
     # -- data ---------------------------------------------------------------------------------------
 

@@ -21,14 +21,32 @@ QuestionKind = Literal[
 ]
 
 
+_WHERE = "assistant/data/intents.toml"
+
+
+@lru_cache(maxsize=1)
+def _intents() -> dict:
+    """The parsed intents file: cue patterns per kind, the «contrast» cues and the pointer words."""
+    try:
+        return tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{_WHERE}: cannot read the question kinds ({exc}); fix the file") from None
+
+
+def _compiled(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+    try:
+        return tuple(re.compile(p, re.I) for p in patterns)
+    except re.error as exc:
+        raise ConfigError(f"{_WHERE}: bad pattern ({exc}); fix the regular expression") from None
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
-    where = "assistant/data/intents.toml"
+    raw = _intents()
     try:
-        raw = tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
-        return tuple((kind, tuple(re.compile(p, re.I) for p in raw[kind])) for kind in raw["order"])
-    except (OSError, tomllib.TOMLDecodeError, KeyError, re.error) as exc:
-        raise ConfigError(f"{where}: cannot read the question kinds ({exc}); fix the file") from None
+        return tuple((kind, _compiled(raw[kind])) for kind in raw["order"])
+    except KeyError as exc:
+        raise ConfigError(f"{_WHERE}: cannot read the question kinds (no {exc}); fix the file") from None
 
 
 def cue_kind(text: str) -> QuestionKind | None:
@@ -41,8 +59,7 @@ def cue_kind(text: str) -> QuestionKind | None:
 
 @lru_cache(maxsize=1)
 def _contrast() -> tuple[re.Pattern[str], ...]:
-    raw = tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
-    return tuple(re.compile(p, re.I) for p in raw.get("contrast", ()))
+    return _compiled(_intents().get("contrast", []))
 
 
 def question_kind(
@@ -68,8 +85,10 @@ def question_kind(
     return "followup" if followup else "other"
 
 
-@lru_cache(maxsize=1)
-def pointer_words() -> tuple[str, ...]:
-    """Words that only point at a provision («статья», «бап», "article", «говорит»): see intents.toml."""
-    raw = tomllib.loads(resources.files("assistant").joinpath("data/intents.toml").read_text("utf-8"))
-    return tuple(raw.get("pointers", ()))
+@lru_cache(maxsize=8)
+def pointer_stems(lang: str) -> frozenset[str]:
+    """Stems of the words that only point at a provision («статья», «бап», "article", «говорит»), as
+    `tokenize` gives them in `lang`: see intents.toml."""
+    from assistant.text.tokenize import tokenize
+
+    return frozenset(tokenize(" ".join(_intents().get("pointers", [])), lang))
