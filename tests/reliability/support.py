@@ -49,12 +49,20 @@ class AppProcess:
     pid: int
     log: Path
 
+    def status(self) -> dict[str, int]:
+        """The server's /proc status numbers: VmRSS, RssAnon, RssFile (kB), Threads."""
+        found = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
+                found[key] = int(value.split()[0])
+        return found
+
     def rss_kb(self) -> int:
         """Resident memory of the server process (VmRSS), in kB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError(f"no VmRSS for pid {self.pid}")
+        if "VmRSS" not in (found := self.status()):
+            raise AssertionError(f"no VmRSS for pid {self.pid}")
+        return found["VmRSS"]
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

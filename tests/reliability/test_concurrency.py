@@ -140,6 +140,7 @@ def test_20_sessions_10_questions_each(app) -> None:
     elapsed = time.monotonic() - started
     time.sleep(1.0)
     rss_after = app.rss_kb()
+    status = app.status()
 
     latencies = sorted(r[3] for r in results)
     figures = {
@@ -151,6 +152,10 @@ def test_20_sessions_10_questions_each(app) -> None:
         "rss_before_mb": round(rss_before / 1024),
         "rss_after_mb": round(rss_after / 1024),
         "rss_delta_pct": round(100.0 * (rss_after - rss_before) / rss_before, 1),
+        # where the memory is, should the bound fail on another machine: private vs file-backed pages
+        "rss_anon_mb_after": status.get("RssAnon", 0) // 1024,
+        "rss_file_mb_after": status.get("RssFile", 0) // 1024,
+        "threads_after": status.get("Threads"),
     }
     FIGURES["load: 20 sessions x 10 questions"] = figures
     print(f"load figures: {figures}")
