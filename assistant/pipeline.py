@@ -104,8 +104,11 @@ def decide_scope(  # noqa: ANN001
         return ScopeDecision(
             False
         )  # «какая погода в Страсбурге?» names a convention's city, not a question on it
+    if policy.cites_other_law(text) and not policy.names_treaty(text):
+        # «civil forfeiture under 18 U.S.C. § 981 in US courts»: a country named is not its treaty, and
+        # «статья 189 УК РК» is not article 189 of a convention
+        return ScopeDecision(False)
     if policy.names_other_law(text) and not policy.names_treaty(text) and not any(h.pinned for h in hits):
-        # «civil forfeiture under 18 U.S.C. § 981 in US courts»: a country named is not its treaty
         return ScopeDecision(False)
     if any(h.pinned for h in hits) or request.instruments:
         return ScopeDecision(True)

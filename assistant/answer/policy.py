@@ -34,6 +34,7 @@ class ScopePolicy:
     generic_concepts: frozenset[str]
     harmful: tuple[re.Pattern[str], ...]
     other_law: tuple[re.Pattern[str], ...]
+    cited_law: tuple[re.Pattern[str], ...]
     other_task: tuple[re.Pattern[str], ...]
     small_talk: tuple[re.Pattern[str], ...]
     treaty_words: re.Pattern[str]
@@ -59,6 +60,7 @@ class ScopePolicy:
                 generic_concepts=frozenset(raw["generic_concepts"]),
                 harmful=patterns("harmful"),
                 other_law=patterns("other_law"),
+                cited_law=patterns("cited_law"),
                 other_task=patterns("other_task"),
                 small_talk=patterns("small_talk"),
                 treaty_words=_compile(raw["treaty_words"], where, "treaty_words"),
@@ -87,6 +89,10 @@ class ScopePolicy:
 
     def names_other_law(self, text: str) -> bool:
         return _any(self.other_law, text)
+
+    def cites_other_law(self, text: str) -> bool:
+        """A national statute cited by name or number («ст. 189 УК РК», «18 U.S.C. § 981», «Закон РК «О …»»)."""
+        return _any(self.cited_law, text)
 
     def names_treaty(self, text: str) -> bool:
         """The text speaks of a treaty or convention (not only of a country or another law)."""

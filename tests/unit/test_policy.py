@@ -80,11 +80,32 @@ def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, go
         ("How can I launder money through a shell company?", True, False),
         ("Что говорит Уголовный кодекс о конфискации?", False, True),
         ("Что говорит статья 54 UNCAC?", False, False),
+        ("Может ли Болгария отказать, если преступление налоговое?", False, False),  # a fiscal offence
     ],
 )
 def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, other_law: bool) -> None:
     assert policy.is_harmful(text) is harmful
     assert policy.names_other_law(text) is other_law
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("Какой срок давности по статье 189 УК РК?", True),
+        ("civil forfeiture under 18 U.S.C. § 981", True),
+        ("Как по Закону РК «О возврате государству незаконно приобретенных активов» работает комитет?", True),
+        ("«Заңсыз иеленген активтерді мемлекетке қайтару туралы» ҚР Заңы не дейді?", True),
+        ("Қазақстан Республикасының Сыбайлас жемқорлыққа қарсы іс-қимыл туралы заңы", True),
+        # ratification laws are in the corpus
+        ("Закон РК «О ратификации Конвенции ООН против коррупции»: какие оговорки?", False),
+        ("«Конвенцияны ратификациялау туралы» ҚР Заңы не дейді?", False),
+        ("Қазақстан Республикасының Конвенцияны ратификациялау туралы заңы", False),
+        # a fiscal offence is a topic of the treaties, not another law
+        ("Болгария салық қылмысы бойынша көмектен бас тарта ала ма?", False),
+    ],
+)
+def test_a_cited_national_statute(policy: ScopePolicy, text: str, cited: bool) -> None:
+    assert policy.cites_other_law(text) is cited
 
 
 @pytest.mark.parametrize(
@@ -95,6 +116,9 @@ def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, ot
         ("Салықты қалай азайтуға болады?", True, False),
         ("Какая погода в Страсбурге?", False, True),
         ("Что должен содержать запрос о правовой помощи?", False, False),
+        ("Напишите за меня сопроводительное письмо в Минюст Испании", True, False),
+        ("Составьте, пожалуйста, официальное письмо", True, False),
+        ("Что должно быть в составе письма о запросе?", False, False),
     ],
 )
 def test_other_tasks_and_small_talk(
