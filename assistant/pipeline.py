@@ -21,7 +21,7 @@ from assistant.answer.extractive import Answer
 from assistant.answer.extractive import refusal as refusal_answer
 from assistant.answer.policy import ScopePolicy
 from assistant.core.errors import CorpusError
-from assistant.core.ids import RATIFICATION, RESEARCH_ARTICLE, ProvisionId, is_research_article
+from assistant.core.ids import RATIFICATION, RESEARCH_ARTICLE, ProvisionId, is_framing, is_research_article
 from assistant.core.langs import FALLBACK_LANG, LANGS
 from assistant.core.prompts import Templates, all_templates
 from assistant.core.settings import RankingConfig, Settings
@@ -572,7 +572,8 @@ class Assistant:
             out: dict[str, list[str]] = {}
             for t in group:
                 for p in t.provisions:
-                    if p.weight == "main":
+                    # a ratification law or closing formula is never the provision to read next on a subject
+                    if p.weight == "main" and not is_framing(ProvisionId.parse(p.id).article):
                         out.setdefault(p.instrument, []).append(p.id)
             self._neighbours[topic.id] = out
         return self._neighbours[topic.id]
@@ -586,7 +587,8 @@ class Assistant:
         for h in hits:
             nearest.setdefault(h.instrument, []).append(h.provision_id)
         for inst in topic.none:
-            found = nearest.get(inst, [])
+            # a ratification law or closing formula is never the provision to read next on a subject
+            found = [f for f in nearest.get(inst, []) if not is_framing(ProvisionId.parse(f).article)]
             mapped = self._neighbours_of(topic).get(inst, [])
             near = [f for f in found if any(covers(m, f) or covers(f, m) for m in mapped)]
             nearest[inst] = list(dict.fromkeys([*near, *mapped[:1], *found]))

@@ -109,6 +109,12 @@ def is_instrument_id(ref: str) -> bool:
     return bool(_INSTRUMENT.match(ref))
 
 
+def is_framing(article: str) -> bool:
+    """The article key (`ratification`, `preamble`, `final`, `final-2`) of text that frames a treaty — the
+    ratification law, a preamble, the closing formula — rather than rules on a subject."""
+    return article == RATIFICATION or re.sub(r"-\d+$", "", article).endswith(("preamble", "final"))
+
+
 def is_research_article(ref: str) -> bool:
     """True for the research article's instrument id or any of its provision ids."""
     return instrument_of(ref) == RESEARCH_ARTICLE

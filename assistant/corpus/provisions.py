@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from assistant.core.errors import DocumentError
-from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, make_id
+from assistant.core.ids import RESEARCH_ARTICLE, ProvisionId, is_framing, make_id
 from assistant.text.normalize import ITEM_LETTERS, LOOKALIKES
 
 LEVELS = ("article", "paragraph", "sub")
@@ -251,11 +251,6 @@ class _Article:
     plain: list[str] = field(default_factory=list)  # every body line, in order
 
 
-def _framing(key: str) -> bool:
-    """The ratification law, preambles and closing formulas: text without paragraphs of its own."""
-    return key == "ratification" or re.sub(r"-\d+$", "", key).endswith(("preamble", "final"))
-
-
 class _TreatyParser:
     def __init__(self, instrument: str, lang: str) -> None:
         self.instrument = instrument
@@ -387,12 +382,12 @@ class _TreatyParser:
             return
         self.after_chapter = False
         closing = _FINAL.match(line) or (self.lang == "kk" and _FINAL_KK.match(line))
-        if closing and not _framing(art.key):
+        if closing and not is_framing(art.key):
             self._open(f"{self.prefix}final", "", source_file)
             art = self.current
             assert art is not None
         art.plain.append(line)
-        if _framing(art.key):
+        if is_framing(art.key):
             art.intro.append(line)
             return
         pm = _PARA.match(line)
@@ -502,7 +497,7 @@ class _TreatyParser:
                 not paras
                 and not art.subs
                 and len(art.intro) > 1
-                and not _framing(art.key)
+                and not is_framing(art.key)
                 and art.key not in self.item_keys  # lines of an amendment item: instruction, quoted text
             ):
                 # Unnumbered paragraphs (e.g. the Inter-American convention): number them by position.

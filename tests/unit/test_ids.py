@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core.ids import ProvisionId, article_of, covers, instrument_of, is_research_article, make_id
+from assistant.core.ids import (
+    ProvisionId,
+    article_of,
+    covers,
+    instrument_of,
+    is_framing,
+    is_research_article,
+    make_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +83,20 @@ def test_small_helpers() -> None:
     assert instrument_of("uncac:54.1") == "uncac" == instrument_of("uncac")
     assert is_research_article("article:intro.1") and is_research_article("article")
     assert not is_research_article("uncac:54") and not ProvisionId.parse("uncac:1").is_research_article
+
+
+@pytest.mark.parametrize(
+    ("article", "framing"),
+    [
+        ("ratification", True),
+        ("preamble", True),
+        ("final", True),
+        ("final-2", True),
+        ("op1-preamble", True),
+        ("54", False),
+        ("annex", False),
+        ("protocol", False),
+    ],
+)
+def test_framing_articles(article: str, framing: bool) -> None:
+    assert is_framing(article) is framing
