@@ -605,7 +605,9 @@ class Assistant:
             if p is not None and ProvisionId.parse(named.provision_id).level != "article":
                 return quote_of(self.index.store, p, terms)
         if named is None:
-            return choose_quote(self.index.store, group, lang, terms)
+            return choose_quote(
+                self.index.store, group, lang, terms, rank_penalty=self.settings.ranking.quote_rank_penalty
+            )
         # the reference itself («статья 5 … 1988 года») does not say which paragraph is wanted
         from assistant.search.intent import pointer_stems
 
@@ -613,7 +615,14 @@ class Assistant:
             lg: {t for t in ts if not t.isdigit() and t not in pointer_stems(lg)} for lg, ts in terms.items()
         }
         opening = self.settings.ranking.article_opening
-        return choose_quote(self.index.store, group, lang, content, opening=opening)
+        return choose_quote(
+            self.index.store,
+            group,
+            lang,
+            content,
+            opening=opening,
+            rank_penalty=self.settings.ranking.quote_rank_penalty,
+        )
 
     def _with_retrieval_lead(self, parsed, request: Request, hits, terms, text: str, citations):  # noqa: ANN001, ANN202
         """Add retrieval's best article when the map's answer does not include it: the map says what a topic's
@@ -624,7 +633,13 @@ class Assistant:
         groups = self._pick(parsed.text, request, hits)
         if not groups or any(article_of(c.id) == groups[0][0].article_id for c in citations):
             return text, citations
-        quote = choose_quote(self.index.store, groups[0], parsed.language, terms)
+        quote = choose_quote(
+            self.index.store,
+            groups[0],
+            parsed.language,
+            terms,
+            rank_penalty=self.settings.ranking.quote_rank_penalty,
+        )
         if quote is None:
             return text, citations
         extra, cited = render(

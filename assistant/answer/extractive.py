@@ -170,9 +170,16 @@ def pick_articles(
 
 
 def choose_quote(  # noqa: ANN001
-    store, group: Sequence[Hit], lang: str, terms: Mapping[str, set[str]], *, opening: float = 0.0
+    store,
+    group: Sequence[Hit],
+    lang: str,
+    terms: Mapping[str, set[str]],
+    *,
+    opening: float = 0.0,
+    rank_penalty: float = 0.15,
 ) -> Quote | None:
-    """The decisive text of one article: its best paragraph or item, in `lang` when available.
+    """The decisive text of one article: its best paragraph or item, in `lang` when available. A candidate
+    scores its words shared with the question, less `rank_penalty` per place retrieval ranked it lower.
 
     When no paragraph shares at least `opening` with the question, an article's first paragraph is quoted:
     «what does article 5 say» asks what the article is about, which its opening says.
@@ -192,7 +199,7 @@ def choose_quote(  # noqa: ANN001
                 continue
             # A paragraph with items competes with its lead-in only: each item is a candidate itself.
             own = p.text.split("\n", 1)[0] if p.level != "sub" and store.children(pid) else p.text
-            score = overlap(own, p.lang, terms) - 0.15 * rank
+            score = overlap(own, p.lang, terms) - rank_penalty * rank
             if pid == first and opener is None:
                 opener = p
             candidates.append((score, p, pid))

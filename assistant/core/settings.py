@@ -89,6 +89,8 @@ class RankingConfig(BaseModel):
     # (question words its phrasings cover + 0.5 per glossary concept + agreement with retrieval)
     min_topic_score: float = Field(2.0, ge=0)
     topic_agreement: float = Field(2.0, ge=0)  # weight of retrieval agreeing with a topic's provisions
+    # choosing the paragraph or item of an article to quote: score lost per place lower in retrieval's order
+    quote_rank_penalty: float = Field(0.15, ge=0)
     # retrieval must find one of the topic's provisions among its best hits (1/(1+rank) summed) for the
     # map to shape the answer: a topic chosen on words alone, against retrieval, was wrong more often
     min_topic_agreement: float = Field(0.0, ge=0)
