@@ -80,7 +80,10 @@ def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, go
         ("How can I launder money through a shell company?", True, False),
         ("Что говорит Уголовный кодекс о конфискации?", False, True),
         ("Что говорит статья 54 UNCAC?", False, False),
-        ("Может ли Болгария отказать, если преступление налоговое?", False, False),  # a fiscal offence
+        ("Может ли Болгария отказать в помощи по налоговому преступлению?", False, False),  # fiscal offence
+        ("Болгария салық қылмысы бойынша көмектен бас тарта ала ма?", False, False),
+        ("Какая ставка налогового сбора на имущество?", False, True),
+        ("Сұрау салық қылмысына қатысты: Болгарияда мұндай салық түрі жоқ деп бас тарта ала ма?", False, False),
     ],
 )
 def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, other_law: bool) -> None:
