@@ -7,8 +7,9 @@ What is asserted, and on which questions:
   last measured (docs/evaluation.md, less a margin of about two questions), so a change that makes held-out
   answers worse fails;
 - the project's original questions (q001–q146, the issue-3 set): cite hit ≥ 0.90 in kk and in ru, as before;
-- tests/questions_dev.yaml (a development set written without seeing the test split, tuned on like `tune`):
-  no fabricated citation, refusals right, cite hit / precision / facts no lower than last measured.
+- tests/questions_dev.yaml and tests/questions_dev2.yaml (development sets written without seeing the test
+  split, tuned on like `tune`; dev2 was first run once untouched, as a fresh check): no fabricated citation,
+  refusals right, cite hit / precision / facts no lower than last measured.
 Issue 11's targets on `test` (cite hit ≥ 0.95, precision ≥ 0.80, facts ≥ 0.90) are not met yet; the figures
 are reported in docs/evaluation.md rather than asserted here, so CI guards what the product does today.
 """
@@ -16,6 +17,7 @@ are reported in docs/evaluation.md rather than asserted here, so CI guards what 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.eval
 
 QUESTIONS = ROOT / "tests" / "questions.yaml"
 DEV_QUESTIONS = ROOT / "tests" / "questions_dev.yaml"
+DEV2_QUESTIONS = ROOT / "tests" / "questions_dev2.yaml"  # written later, also without seeing the test split
 ORIGINAL_SET = 146  # q001–q146: the questions of issue 3, before the tune/test split grew the file
 
 
@@ -98,25 +101,50 @@ def test_original_questions_cite_hit_per_language(run, lang: str) -> None:
     assert rate >= 0.90, f"{lang} cite hit on q001–q{ORIGINAL_SET} {rate:.3f} < 0.90; misses {misses} ({out})"
 
 
+# A development set: its file, and bounds at the figures last measured on it less about two questions.
+DEV_SETS = {
+    "dev": (
+        DEV_QUESTIONS,
+        {"cite_hit_rate": 0.78, "cite_precision": 0.74, "facts_rate": 0.87},
+    ),
+    "dev2": (
+        DEV2_QUESTIONS,
+        {"cite_hit_rate": 0.57, "cite_precision": 0.58, "facts_rate": 0.79},
+    ),
+}
+RULES = {
+    "fabricated_citations": (0, False),
+    "refusal_accuracy": (0.95, True),
+    "false_refusal_rate": (0.05, False),
+}
+
+
 @pytest.fixture(scope="module")
-def dev_run(assistant, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+def dev_runs(
+    assistant, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], tuple[dict[str, Any], Path]]:
+    """Each development set evaluated once per module, on first use."""
     from assistant.evaluation.run import run_evaluation
 
-    out = tmp_path_factory.mktemp("eval-dev")
-    return run_evaluation(assistant, DEV_QUESTIONS, out, progress=False), out
+    runs: dict[str, tuple[dict[str, Any], Path]] = {}
+
+    def get(name: str) -> tuple[dict[str, Any], Path]:
+        if name not in runs:
+            out = tmp_path_factory.mktemp(f"eval-{name}")
+            runs[name] = run_evaluation(assistant, DEV_SETS[name][0], out, progress=False), out
+        return runs[name]
+
+    return get
 
 
 @pytest.mark.parametrize(
-    ("metric", "bound", "at_least"),
+    ("name", "metric", "bound", "at_least"),
     [
-        ("fabricated_citations", 0, False),
-        ("refusal_accuracy", 0.95, True),
-        ("false_refusal_rate", 0.05, False),
-        ("cite_hit_rate", 0.78, True),
-        ("cite_precision", 0.74, True),
-        ("facts_rate", 0.87, True),
+        (name, metric, bound, at_least)
+        for name, (_, measured) in DEV_SETS.items()
+        for metric, (bound, at_least) in {**RULES, **{m: (b, True) for m, b in measured.items()}}.items()
     ],
 )
-def test_development_set(dev_run, metric: str, bound: float, at_least: bool) -> None:
-    summary, out = dev_run
-    _assert_bound(f"dev set {metric}", summary[metric], bound, at_least, out)
+def test_development_sets(dev_runs, name: str, metric: str, bound: float, at_least: bool) -> None:
+    summary, out = dev_runs(name)
+    _assert_bound(f"{name} set {metric}", summary[metric], bound, at_least, out)
