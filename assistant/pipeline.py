@@ -263,11 +263,12 @@ class Assistant:
 
                 return max(one(i) for i in named)
 
-            if any(tier(m) < 2 for m in found):
+            tiers = {m.topic.id: tier(m) for m in found}
+            if any(t < 2 for t in tiers.values()):
                 penalty = self.settings.ranking.topic_related_penalty
                 found = sorted(
-                    (m for m in found if tier(m) < 2),
-                    key=lambda m: (-(m.score - penalty * tier(m)), m.topic.id),
+                    (m for m in found if tiers[m.topic.id] < 2),
+                    key=lambda m: (-(m.score - penalty * tiers[m.topic.id]), m.topic.id),
                 )
         best = found[0] if found else None
         if best is None or best.score < r.min_topic_score or best.agreement < r.min_topic_agreement:
@@ -594,10 +595,23 @@ class Assistant:
             nearest[inst] = list(dict.fromkeys([*near, *mapped[:1], *found]))
         return nearest
 
+    def _choose_quote(self, group, lang: str, terms, *, opening: float = 0.0):  # noqa: ANN001, ANN202
+        """`choose_quote` over this index with the configured rank penalty."""
+        from assistant.answer.extractive import choose_quote
+
+        return choose_quote(
+            self.index.store,
+            group,
+            lang,
+            terms,
+            opening=opening,
+            rank_penalty=self.settings.ranking.quote_rank_penalty,
+        )
+
     def _quote_group(self, group: Sequence[Hit], lang: str, terms):  # noqa: ANN001, ANN202
         """The decisive text of one article. A provision the question names («54-бабы 1-тармағының а)
         тармақшасы», "art. 46(9)(b)") is quoted itself, never a sibling that shares more words."""
-        from assistant.answer.extractive import choose_quote, quote_of
+        from assistant.answer.extractive import quote_of
 
         named = next((h for h in group if h.pinned), None)
         if named is not None:
@@ -605,9 +619,7 @@ class Assistant:
             if p is not None and ProvisionId.parse(named.provision_id).level != "article":
                 return quote_of(self.index.store, p, terms)
         if named is None:
-            return choose_quote(
-                self.index.store, group, lang, terms, rank_penalty=self.settings.ranking.quote_rank_penalty
-            )
+            return self._choose_quote(group, lang, terms)
         # the reference itself («статья 5 … 1988 года») does not say which paragraph is wanted
         from assistant.search.intent import pointer_stems
 
@@ -615,31 +627,18 @@ class Assistant:
             lg: {t for t in ts if not t.isdigit() and t not in pointer_stems(lg)} for lg, ts in terms.items()
         }
         opening = self.settings.ranking.article_opening
-        return choose_quote(
-            self.index.store,
-            group,
-            lang,
-            content,
-            opening=opening,
-            rank_penalty=self.settings.ranking.quote_rank_penalty,
-        )
+        return self._choose_quote(group, lang, content, opening=opening)
 
     def _with_retrieval_lead(self, parsed, request: Request, hits, terms, text: str, citations):  # noqa: ANN001, ANN202
         """Add retrieval's best article when the map's answer does not include it: the map says what a topic's
         provisions establish, retrieval may have found the one this question turns on (measured on `tune`)."""
-        from assistant.answer.extractive import choose_quote, render
+        from assistant.answer.extractive import render
         from assistant.core.ids import article_of
 
         groups = self._pick(parsed.text, request, hits)
         if not groups or any(article_of(c.id) == groups[0][0].article_id for c in citations):
             return text, citations
-        quote = choose_quote(
-            self.index.store,
-            groups[0],
-            parsed.language,
-            terms,
-            rank_penalty=self.settings.ranking.quote_rank_penalty,
-        )
+        quote = self._choose_quote(groups[0], parsed.language, terms)
         if quote is None:
             return text, citations
         extra, cited = render(

@@ -253,14 +253,8 @@ class TopicAnswerer:
         ]
         top = max((score for _, score in ranked), default=0.0)
         # instruments that answer this question about as well as the best one, in the editors' order
-        chosen = [
-            p for shown, score in ranked if shown and score >= self.choice.instrument * top for p in shown
-        ]
-        chosen = [
-            p
-            for p in chosen
-            if p.instrument in list(dict.fromkeys(q.instrument for q in chosen))[: self.max_instruments]
-        ]
+        answering = [shown for shown, score in ranked if shown and score >= self.choice.instrument * top]
+        chosen = [p for shown in answering[: self.max_instruments] for p in shown]
         if not chosen:
             return None
         t = self.templates[lang]
