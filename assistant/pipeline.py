@@ -511,6 +511,10 @@ class Assistant:
         if made is None:
             return None
         text, citations = made.text, made.citations
+        if kind != "compare":
+            text, citations = self._with_other_parts(
+                parsed, hits, topic.topic, instruments, terms, text, citations
+            )
         # a topic of the research article alone is not led by a treaty provision retrieval found
         about_article = all(is_research_article(c.instrument) for c in citations)
         if kind != "compare" and self.settings.ranking.topic_keep_retrieval and not about_article:
@@ -530,6 +534,58 @@ class Assistant:
             topic=topic.topic.id,
             kind=kind,
         )
+
+    def _with_other_parts(self, parsed, hits, topic, instruments, terms, text: str, citations):  # noqa: ANN001, ANN202
+        """A message asking two things («куда направить запрос и на каком языке его составить?») gets both
+        answered: each part whose own words name a topic of the map is answered from that topic, under its
+        title, in the order the parts were asked; the question's topic stands first when no part names it."""
+        from assistant.search.intent import question_kind, question_parts
+        from assistant.search.understand import find_concepts
+
+        parts = question_parts(parsed.text)
+        if len(parts) < 2:
+            return text, citations
+        r = self.settings.ranking
+        ids = [h.provision_id for h in hits]
+        lang = parsed.language
+        sections: dict[str, tuple[Any, str, tuple]] = {}
+        for part in parts:
+            found = [
+                m
+                for m in self.topic_matcher.match(
+                    part, find_concepts(part), ids, agreement_weight=r.topic_agreement
+                )
+                if m.covered  # one of the topic's phrasings is in this part, not only a shared concept
+            ]
+            if not found or found[0].topic.id in sections or found[0].score < r.min_topic_score:
+                continue
+            other = found[0].topic
+            if other.id == topic.id:
+                sections[topic.id] = (topic, text, citations)
+                continue
+            kind = question_kind(part, named_articles=False, research_article=False, followup=False)
+            if kind in ("compare", "facts") or (
+                kind == "definition" and not other.id.startswith("definition-")
+            ):
+                continue
+            made = self.topical.answer(
+                other, kind, lang, instruments, terms, nearest=self._nearest_provisions(other, hits)
+            )
+            if made is not None and made.citations:
+                sections[other.id] = (other, made.text, made.citations)
+        if topic.id not in sections:
+            sections = {topic.id: (topic, text, citations), **sections}
+        if len(sections) < 2:
+            return text, citations
+        note = f"_{self.templates[lang].get('topic.summary_note')}_"
+        blocks = [
+            f"**{t.title[lang]}**\n\n{body.replace(note, '').strip()}" for t, body, _ in sections.values()
+        ]
+        seen: set[str] = set()
+        cited = tuple(
+            c for _, _, cs in sections.values() for c in cs if c.id not in seen and not seen.add(c.id)
+        )
+        return "\n\n".join([*blocks, note]), cited
 
     @cached_property
     def _statements(self) -> dict[str, tuple[str, Any]]:

@@ -3,6 +3,7 @@
 Takes: the question text, its parsed references and the conversation (`understand.ParsedQuery`).
 Gives: a `QuestionKind`: «article» (what does article N say), «compare», «which» (which instrument),
 «yesno», «definition», «procedure», «facts» (what the research article states), «followup» or «other».
+`question_parts` splits a message asking two things into its questions.
 Cue patterns per language are data: `assistant/data/intents.toml`.
 """
 
@@ -83,6 +84,28 @@ def question_kind(
     if cue is not None:
         return cue
     return "followup" if followup else "other"
+
+
+@lru_cache(maxsize=1)
+def _part_break() -> re.Pattern[str] | None:
+    pattern = _intents().get("part_break")
+    return _compiled([pattern])[0] if pattern else None
+
+
+def question_parts(text: str, *, min_words: int = 3) -> list[str]:
+    """The questions one message asks, in order («куда направить запрос и на каком языке его составить?» →
+    two); a part shorter than `min_words` words stays with the part before it, as written."""
+    pattern = _part_break()
+    spans = [] if pattern is None else [m.span() for m in pattern.finditer(text)]
+    parts: list[str] = []
+    start = 0
+    for n, (brk, end) in enumerate(spans):
+        nxt = spans[n + 1][0] if n + 1 < len(spans) else len(text)
+        if len(text[end:nxt].split()) >= min_words and len(text[start:brk].split()) >= min_words:
+            parts.append(text[start:brk])
+            start = end
+    parts.append(text[start:])
+    return [p.strip(" ,;?") for p in parts if p.strip(" ,;?")] or [text]
 
 
 @lru_cache(maxsize=8)

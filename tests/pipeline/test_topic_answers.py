@@ -164,3 +164,34 @@ def test_the_item_of_a_list_the_question_asks_about_is_cited_under_the_lists_sum
     )
     assert [c.id for c in a.citations][:1] == ["strasbourg1990:18.4.f"], [c.id for c in a.citations]
     assert a.citations[0].summary and "18(4)" in a.answer.split(a.citations[0].summary)[0].splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        (
+            "Куда направлять запрос о правовой помощи в Иорданию, и на каком языке его составлять?",
+            "bilateral-jordan:4.1",
+            "bilateral-jordan:5.6",
+        ),
+        (
+            "АҚШ-қа өзара құқықтық көмек туралы сұрау салуда қандай мәліметтер міндетті түрде көрсетілуі тиіс "
+            "және ол қай тілде жазылады?",
+            "bilateral-usa:4.2",
+            "bilateral-usa:4.1",
+        ),
+    ],
+)
+def test_a_two_part_question_gets_both_parts_answered_in_order(
+    assistant, question: str, first: str, second: str
+) -> None:
+    a = assistant.ask(question)
+    ids = [c.id for c in a.citations]
+    assert ids[:2] == [first, second], ids
+    topics = [
+        assistant.topic_map.get(t) for t in ("central-authorities", "request-language", "request-content")
+    ]
+    titles = [f"**{t.title[a.language]}**" for t in topics if f"**{t.title[a.language]}**" in a.answer]
+    assert len(titles) == 2, titles  # each part under its topic's title
+    note = assistant.templates[a.language].get("topic.summary_note")
+    assert a.answer.count(note) == 1  # one editorial note for the whole answer

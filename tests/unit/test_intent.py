@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.search.intent import cue_kind, question_kind
+from assistant.search.intent import cue_kind, question_kind, question_parts
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,32 @@ def test_difference_compares_only_two_instruments(text: str, instruments: int, k
         text, named_articles=False, research_article=False, followup=False, instruments=instruments
     )
     assert got == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        (
+            "Куда направлять запрос о правовой помощи в Иорданию, и на каком языке его составлять?",
+            ["Куда направлять запрос о правовой помощи в Иорданию", "на каком языке его составлять"],
+        ),
+        (
+            "АҚШ-қа сұрау салуда қандай мәліметтер көрсетілуі тиіс және ол қай тілде жазылады?",
+            ["АҚШ-қа сұрау салуда қандай мәліметтер көрсетілуі тиіс", "ол қай тілде жазылады"],
+        ),
+        (
+            "What must a request to Spain contain, and does it need to be translated?",
+            ["What must a request to Spain contain", "does it need to be translated"],
+        ),
+        # noun pairs are one question: no question word follows the conjunction
+        (
+            "Мүлікті тәркілеу және қайтару қалай жүзеге асады?",
+            ["Мүлікті тәркілеу және қайтару қалай жүзеге асады"],
+        ),
+        ("Порядок ареста и конфискации имущества", ["Порядок ареста и конфискации имущества"]),
+        # a part of one or two words stays with the question before it
+        ("Может ли Испания отказать? А как?", ["Может ли Испания отказать? А как"]),
+    ],
+)
+def test_question_parts(text: str, parts: list[str]) -> None:
+    assert question_parts(text) == parts

@@ -83,7 +83,11 @@ def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, go
         ("Может ли Болгария отказать в помощи по налоговому преступлению?", False, False),  # fiscal offence
         ("Болгария салық қылмысы бойынша көмектен бас тарта ала ма?", False, False),
         ("Какая ставка налогового сбора на имущество?", False, True),
-        ("Сұрау салық қылмысына қатысты: Болгарияда мұндай салық түрі жоқ деп бас тарта ала ма?", False, False),
+        (
+            "Сұрау салық қылмысына қатысты: Болгарияда мұндай салық түрі жоқ деп бас тарта ала ма?",
+            False,
+            False,
+        ),
     ],
 )
 def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, other_law: bool) -> None:
