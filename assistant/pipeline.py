@@ -417,7 +417,7 @@ class Assistant:
             answer = self._topic_answer(question, parsed, request, hits, topic, terms, research_only)
             if answer is not None:
                 return self._generated(question, answer) if self.settings.mode == "llm" else answer
-        groups = [] if research_only else self._pick(parsed.text, request, hits)
+        groups = [] if research_only else self._pick(parsed.text, request, self._substantive(parsed, hits))
         quotes = [q for q in (self._quote_group(g, lang, terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
@@ -724,6 +724,15 @@ class Assistant:
         answer = refusal_answer(question, lang, reason, self.templates, **values)
         timings = {**(timings or {}), "total": round(_clock() - started, 2)}
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
+
+    def _substantive(self, parsed, hits: list[Hit]) -> list[Hit]:  # noqa: ANN001
+        """The hits an answer may quote: a ratification law, a preamble or the closing formula answers
+        questions about the treaty itself (ratification, entry into force, reservations), not about a subject
+        whose words it happens to share («жасалған шарт» — the treaty concluded — finds the closing formula)."""
+        if set(parsed.concepts) & set(self.settings.ranking.framing_concepts):
+            return hits
+        kept = [h for h in hits if not is_framing(h.article)]
+        return kept or hits
 
     def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
         from assistant.answer.extractive import pick_articles

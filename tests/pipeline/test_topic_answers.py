@@ -195,3 +195,20 @@ def test_a_two_part_question_gets_both_parts_answered_in_order(
     assert len(titles) == 2, titles  # each part under its topic's title
     note = assistant.templates[a.language].get("topic.summary_note")
     assert a.answer.count(note) == 1  # one editorial note for the whole answer
+
+
+@pytest.mark.parametrize(
+    ("question", "framing"),
+    [
+        ("Кореямен жасалған шартта бейнеконференция арқылы жауап алу қарастырылған ба?", False),
+        ("Когда вступил в силу договор с Кореей?", True),
+    ],
+)
+def test_ratification_laws_and_closing_formulas_answer_only_questions_about_the_treaty_itself(
+    assistant, question: str, framing: bool
+) -> None:
+    from assistant.core.ids import ProvisionId, is_framing
+
+    a = assistant.ask(question)
+    cited = [is_framing(ProvisionId.parse(c.id).article) for c in a.citations]
+    assert a.citations and any(cited) == framing, [c.id for c in a.citations]
