@@ -41,7 +41,7 @@ class TopicMatcher:
         for t in topic_map.topics.values():
             phrases = [p for key in SIGNAL_KEYS for p in t.signals[key]] + [t.title[lang] for lang in LANGS]
             for phrase in dict.fromkeys(phrases):
-                stems = phrase_stems(phrase)
+                stems = phrase_stems(phrase, kazakh_cases=True)
                 if stems:
                     self._phrases.append((t.id, stems))
 

@@ -63,12 +63,14 @@ class _PhraseIndex:
     finds «Конвенция от 1990 года»; «шешімін орындау» finds «шешімін тікелей орындауға»).
     """
 
-    def __init__(self, entries: Iterable[tuple[str, str]], gap: int = 1) -> None:
+    def __init__(
+        self, entries: Iterable[tuple[str, str]], gap: int = 1, *, kazakh_cases: bool = False
+    ) -> None:
         self.gap = gap
         self._by_key: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         seen: set[tuple[tuple[str, ...], str]] = set()
         for label, phrase in entries:
-            stems = phrase_stems(phrase)
+            stems = phrase_stems(phrase, kazakh_cases=kazakh_cases)
             if not stems or (stems, label) in seen:
                 continue
             seen.add((stems, label))
@@ -445,7 +447,7 @@ def _glossary() -> _Glossary:
         concepts[cid] = Concept(cid, MappingProxyType(terms), tuple(entry.get("match", ())))
     entries = [(c.id, t) for c in concepts.values() for lang in LANGS for t in c.terms[lang]]
     entries += [(c.id, t) for c in concepts.values() for t in c.match]
-    return _Glossary(concepts, _PhraseIndex(entries, gap=1))
+    return _Glossary(concepts, _PhraseIndex(entries, gap=1, kazakh_cases=True))
 
 
 def glossary() -> Mapping[str, Concept]:
@@ -464,7 +466,7 @@ def find_concepts(text: str) -> tuple[str, ...]:
 
 
 def _contains(words: Sequence[str], term: str) -> bool:
-    return all(any(stem_matches(stem, w) for w in words) for stem in phrase_stems(term))
+    return all(any(stem_matches(stem, w) for w in words) for stem in phrase_stems(term, kazakh_cases=True))
 
 
 def _expand(concepts: Sequence[str], words: Sequence[str], lang: str | None) -> dict[str, str]:

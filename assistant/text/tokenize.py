@@ -160,6 +160,18 @@ _ENDINGS = tuple(
         reverse=True,
     )
 )
+# Kazakh case endings (accusative, locative, dative, instrumental, «-дағы»), stripped only from phrases
+# written with Kazakh letters: «активтерді бөлу» must find «активтер», «мүлікті» must find «мүлік».
+_KK_ENDINGS = tuple(
+    sorted(
+        _wordset(
+            "ларды лерди дарды дерди тарды терди ларда лерде дарда дерде тарда терде "
+            "ндагы ндеги дагы деги тагы теги нда нде ды ди ты ти ны ни да де та те га ге ка ке мен бен пен"
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 _MIN_STEM = 4
 
 
@@ -177,11 +189,13 @@ def match_tokens(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def match_stem(token: str) -> str:
-    """A folded token minus its longest known inflectional ending, keeping at least four letters."""
+def match_stem(token: str, *, kazakh: bool = False) -> str:
+    """A folded token minus its longest known inflectional ending, keeping at least four letters (with
+    `kazakh`, Kazakh case endings count too)."""
     if len(token) <= _MIN_STEM or token.isdigit():
         return token
-    for ending in _ENDINGS:
+    endings = sorted((*_ENDINGS, *_KK_ENDINGS), key=len, reverse=True) if kazakh else _ENDINGS
+    for ending in endings:
         if token.endswith(ending) and len(token) - len(ending) >= _MIN_STEM:
             return token[: -len(ending)]
     return token
@@ -195,9 +209,13 @@ def stem_matches(stem: str, token: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def phrase_stems(phrase: str) -> tuple[str, ...]:
-    """The match stems of a phrase's words (a glossary term, an instrument name)."""
-    return tuple(match_stem(t) for t, _ in match_tokens(phrase))
+def phrase_stems(phrase: str, *, kazakh_cases: bool = False) -> tuple[str, ...]:
+    """The match stems of a phrase's words (a glossary term, a topic phrasing, an instrument name). With
+    `kazakh_cases`, a phrase written with Kazakh letters also loses its Kazakh case endings («мүлікті» finds
+    «мүлік»); instrument names keep theirs, so that an alias «мақалада» (in the article) does not claim the
+    ordinary word «мақала»."""
+    kazakh = kazakh_cases and any(ch in KAZAKH_LETTERS for ch in phrase.lower())
+    return tuple(match_stem(t, kazakh=kazakh) for t, _ in match_tokens(phrase))
 
 
 def words(text: str) -> list[str]:

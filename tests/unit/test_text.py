@@ -169,8 +169,20 @@ def test_match_tokens(text: str, tokens: list[tuple[str, int]]) -> None:
         ("сот", "сотрудничество", False),  # but not any continuation
         ("confiscation", "confiscated", True),  # English endings are stripped too
         ("confiscation", "conference", False),
+        # Kazakh case endings of a phrase written with Kazakh letters: the bare noun matches too
+        # (question words arrive folded: «мүлік» → «мулик»)
+        ("мүлікті", "мулик", True),
+        ("активтерді", "активтер", True),
+        ("мүлікке", "мулки", False),  # a vowel dropped inside the stem is not an ending
+        ("перевода", "перевозка", False),  # Russian words keep their «-да»: no Kazakh letter in them
     ],
 )
 def test_phrase_stems_match_inflected_words(phrase: str, word: str, matches: bool) -> None:
-    (stem,) = phrase_stems(phrase)
+    (stem,) = phrase_stems(phrase, kazakh_cases=True)
     assert stem_matches(stem, word) is matches
+
+
+def test_instrument_names_keep_their_kazakh_case_endings() -> None:
+    # an alias «мақалада» (in the article) must not claim the ordinary word «мақала»
+    assert phrase_stems("мақалада") == ("макалад",)
+    assert phrase_stems("мақалада", kazakh_cases=True) == ("макала",)
