@@ -1,7 +1,8 @@
 """The legal topic map: which provision of which instrument deals with which question of asset recovery.
 
-Takes: `corpus/topics/*.toml` (editorial data, reviewed like code; format in `docs/topics.md`'s header and
-`corpus/topics/README.md`), the manifest, and, for `check_against`, the parsed provisions.
+Takes: `corpus/topics/*.toml` (editorial data, reviewed like code; the fields are read in `_topic` and
+`_provision` below, and described in docs/contributing.md), the manifest, and, for `check_against`, the
+parsed provisions. A topic may name the broader topics it `narrows` (bank secrecy is a ground of refusal).
 Gives: a `TopicMap` of frozen `Topic`s, each with per-instrument `TopicProvision`s (id, weight, a one-sentence
 editorial summary per language, supporting words from the provision's own text) and the instruments whose
 complete text has no such provision (`none`); `render_markdown` for the review table in `docs/topics.md`.
@@ -51,6 +52,9 @@ class Topic:
     none: tuple[str, ...]  # instruments whose complete text has no provision on this topic
     provisions: tuple[TopicProvision, ...]  # strongest first
     source: str  # the file it came from
+    # broader topics this one is a case of (bank secrecy is a ground of refusal): named in a question with
+    # its own phrasing, this topic is the one asked about, however many words the broader one covers
+    narrows: tuple[str, ...] = ()
 
     def instruments(self) -> list[str]:
         """Instruments with a provision on this topic, in the order their first provision is listed."""
@@ -113,6 +117,10 @@ def load_topics(folder: Path, manifest=None) -> TopicMap:  # noqa: ANN001 - corp
             if topic.id in topics:
                 raise TopicMapError(f"{path}: topic {topic.id!r}: id also used in {topics[topic.id].source}")
             topics[topic.id] = topic
+    for topic in topics.values():
+        for broader in topic.narrows:
+            if broader not in topics:
+                raise _fail(Path(folder, topic.source), topic.id, "narrows", f"unknown topic {broader!r}")
     return TopicMap(topics)
 
 
@@ -138,7 +146,7 @@ def _topic(path: Path, n: int, entry: object, manifest) -> Topic:  # noqa: ANN00
     tid = entry.get("id")
     if not isinstance(tid, str) or not _ID.match(tid):
         raise TopicMapError(f"{path}: topics[{n}]: id {tid!r} must be kebab-case (e.g. direct-enforcement)")
-    unknown = set(entry) - {"id", "title", "signals", "glossary", "none", "provisions"}
+    unknown = set(entry) - {"id", "title", "signals", "glossary", "none", "provisions", "narrows"}
     if unknown:
         raise _fail(path, tid, ", ".join(sorted(unknown)), "unknown field")
     title = _langs(path, tid, "title", entry.get("title"))
@@ -168,6 +176,9 @@ def _topic(path: Path, n: int, entry: object, manifest) -> Topic:  # noqa: ANN00
                 raise _fail(
                     path, tid, "none", f"{inst!r} has a partial text in the corpus: say nothing, not `none`"
                 )
+    narrows = entry.get("narrows", [])
+    if not isinstance(narrows, list) or not all(isinstance(t, str) and t != tid for t in narrows):
+        raise _fail(path, tid, "narrows", "must be a list of other topics' ids")
     return Topic(
         id=tid,
         title=title,
@@ -176,6 +187,7 @@ def _topic(path: Path, n: int, entry: object, manifest) -> Topic:  # noqa: ANN00
         none=none,
         provisions=provisions,
         source=path.name,
+        narrows=tuple(narrows),
     )
 
 
@@ -292,6 +304,8 @@ def render_markdown(
             f"kk: {topic.title['kk']} · ru: {topic.title['ru']}",
             "",
         ]
+        if topic.narrows:
+            lines += ["A case of: " + ", ".join(f"`{b}`" for b in topic.narrows), ""]
         lines += ["| instrument | provision | weight | summary |", "|---|---|---|---|"]
         for p in sorted(
             topic.provisions, key=lambda p: (order.get(p.instrument, 999), topic.provisions.index(p))

@@ -12,7 +12,7 @@ beats a general one (confiscation) that shares a word with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.core.ids import covers
 from assistant.core.langs import LANGS
@@ -88,7 +88,19 @@ class TopicMatcher:
             )
             score = len(positions) + 0.5 * named + agreement_weight * agreement
             out.append(TopicMatch(topic, round(score, 4), len(positions), round(agreement, 4)))
-        return sorted(out, key=lambda m: (-m.score, m.topic.id))
+        return sorted(_narrowest(out), key=lambda m: (-m.score, m.topic.id))
+
+
+def _narrowest(found: list[TopicMatch]) -> list[TopicMatch]:
+    """A topic named by its own phrasing ranks just above the broader topics it `narrows` («банк құпиясы …
+    бас тартуға негіз бола ма» asks about bank secrecy, though «refusal» covers more of its words)."""
+    score = {m.topic.id: m.score for m in found}
+    out = []
+    for m in found:
+        broader = [score[b] for b in m.topic.narrows if b in score] if m.covered else []
+        lifted = max([m.score, *(s + 0.01 for s in broader)])
+        out.append(replace(m, score=round(lifted, 4)) if lifted != m.score else m)
+    return out
 
 
 def _tightest(found: list[list[int]]) -> list[int]:

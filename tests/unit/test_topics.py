@@ -74,6 +74,14 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
             "says.en: missing",
         ),
         (("[[topics]]", "[[topics]]\nstray = 1"), "stray: unknown field"),
+        (
+            ('none = ["t2"]', 'none = ["t2"]\nnarrows = ["return-disposal"]'),
+            "narrows: unknown topic 'return-disposal'",
+        ),
+        (
+            ('none = ["t2"]', 'none = ["t2"]\nnarrows = ["asset-sharing"]'),
+            "narrows: must be a list of other topics",
+        ),
     ],
 )
 def test_a_broken_entry_names_file_topic_and_field(
@@ -189,3 +197,39 @@ def test_every_id_and_supporting_phrase_is_in_the_corpus(real_map) -> None:
         pytest.skip(f"corpus not fetched: {exc.message}")
     texts, ids = texts_with_descendants(provisions)
     assert check_against(tm, texts, ids) == []
+
+
+BROAD_AND_NARROW = """
+[[topics]]
+id = "refusal"
+title = { kk = "Бас тарту", ru = "Отказ", en = "Refusal" }
+signals.kk = ["бас тарту"]
+signals.ru = ["отказать в правовой помощи"]
+signals.en = ["refuse legal assistance"]
+
+[[topics]]
+id = "bank-secrecy"
+narrows = ["refusal"]
+title = { kk = "Банк құпиясы", ru = "Банковская тайна", en = "Bank secrecy" }
+signals.kk = ["банк құпиясы"]
+signals.ru = ["банковская тайна"]
+signals.en = ["bank secrecy"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "best"),
+    [
+        # the broader topic covers more words, but the question names the narrower one
+        ("Can they refuse legal assistance because of bank secrecy?", "bank-secrecy"),
+        ("Могут ли отказать в правовой помощи из-за банковской тайны?", "bank-secrecy"),
+        ("Can they refuse legal assistance?", "refusal"),  # not named: the broader topic stands
+    ],
+)
+def test_a_topic_named_by_its_own_words_ranks_above_the_broader_topic_it_narrows(
+    tmp_path: Path, question: str, best: str
+) -> None:
+    from assistant.search.topics import TopicMatcher
+
+    found = TopicMatcher(load_topics(_write(tmp_path, BROAD_AND_NARROW))).match(question)
+    assert found[0].topic.id == best, [(m.topic.id, m.score) for m in found]
