@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -418,7 +418,8 @@ class Assistant:
             if answer is not None:
                 return self._generated(question, answer) if self.settings.mode == "llm" else answer
         groups = [] if research_only else self._pick(parsed.text, request, self._substantive(parsed, hits))
-        quotes = [q for q in (self._quote_group(g, lang, terms) for g in groups) if q is not None]
+        quote_terms = _without_definition_words(terms) if request.definitions else terms
+        quotes = [q for q in (self._quote_group(g, lang, quote_terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
             quotes, commentary = research_quotes(store, hits, lang, terms), None
@@ -833,6 +834,17 @@ class Assistant:
                 )
             )
         return out
+
+
+def _without_definition_words(terms: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Question terms less the words that only ask for a definition («анықтама», "use of terms", "means"):
+    in a definitions article they choose the paragraph about the use of terms over the item defining the
+    term asked about (VCLT 2(2) instead of 2(1)(d) for «ескертпе (reservation) деген не?»)."""
+    from assistant.search.understand import glossary
+    from assistant.text.tokenize import tokenize
+
+    asking = glossary()["definition"].terms
+    return {lg: ts - set(tokenize(" ".join(asking[lg]), lg)) for lg, ts in terms.items()}
 
 
 def _nearest(word: str, valid) -> str:  # noqa: ANN001 - a collection of ids

@@ -212,3 +212,9 @@ def test_ratification_laws_and_closing_formulas_answer_only_questions_about_the_
     a = assistant.ask(question)
     cited = [is_framing(ProvisionId.parse(c.id).article) for c in a.citations]
     assert a.citations and any(cited) == framing, [c.id for c in a.citations]
+
+
+def test_a_definition_quotes_the_item_defining_the_term_not_the_use_of_terms_paragraph(assistant) -> None:
+    # «use of terms», «means» only ask for a definition: they must not choose VCLT 2(2) over 2(1)(c)
+    a = assistant.ask("What does «full powers» mean under the Vienna Convention on the Law of Treaties?")
+    assert [c.id for c in a.citations] == ["vclt1969:2.1.c"], [c.id for c in a.citations]
