@@ -422,7 +422,7 @@ class Assistant:
         quotes = [q for q in (self._quote_group(g, lang, quote_terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
         if research_only or (not quotes and commentary is not None):
-            quotes, commentary = research_quotes(store, hits, lang, terms), None
+            quotes, commentary = research_quotes(store, hits, lang, terms, about=self._names(parsed)), None
             if not quotes:
                 return refusal_answer(question, lang, "out_of_scope", self.templates)
         text, citations = render(
@@ -725,6 +725,15 @@ class Assistant:
         answer = refusal_answer(question, lang, reason, self.templates, **values)
         timings = {**(timings or {}), "total": round(_clock() - started, 2)}
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
+
+    def _names(self, parsed):  # noqa: ANN001, ANN202
+        """Whether a research-article paragraph names a treaty the question names besides the article."""
+        from assistant.search.understand import parse_references
+
+        treaties = {i for i in parsed.references.instruments if not is_research_article(i)}
+        if not treaties:
+            return None
+        return lambda p: bool(treaties & set(parse_references(p.text, self.aliases).instruments))
 
     def _substantive(self, parsed, hits: list[Hit]) -> list[Hit]:  # noqa: ANN001
         """The hits an answer may quote: a ratification law, a preamble or the closing formula answers

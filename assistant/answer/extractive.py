@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -267,18 +267,20 @@ def research_quotes(
     *,
     limit: int = 2,
     second: float = 0.6,
+    about: Callable[[Provision], bool] | None = None,
 ) -> list[Quote]:
     """The research article's paragraphs that answer a question about the article itself, best first.
 
     A body paragraph is preferred to an abstract (an abstract restates, the body holds the counts, dates
-    and lists); a further paragraph is quoted when it scores `second` of the best one; a paragraph that
-    introduces a list («… мәселелер:») is quoted with the items that follow it.
+    and lists); so is one that `about` says discusses the treaty the question names («что автор пишет о
+    Межамериканской конвенции»); a further paragraph is quoted when it scores `second` of the best one; a
+    paragraph that introduces a list («… мәселелер:») is quoted with the items that follow it.
     """
     scored: list[tuple[float, Provision]] = []
     for rank, p in _research_paragraphs(store, hits, lang):
         # retrieval's rank carries a question in another language than the article's text; shared
         # words decide between paragraphs it ranks alike
-        score = overlap(p.text, p.lang, terms) + 1.0 / (1 + rank)
+        score = overlap(p.text, p.lang, terms) + 1.0 / (1 + rank) + (1.0 if about and about(p) else 0.0)
         if _ABSTRACT.search(p.id):
             score -= 1.0
         scored.append((score, p))

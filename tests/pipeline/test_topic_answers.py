@@ -218,3 +218,21 @@ def test_a_definition_quotes_the_item_defining_the_term_not_the_use_of_terms_par
     # «use of terms», «means» only ask for a definition: they must not choose VCLT 2(2) over 2(1)(c)
     a = assistant.ask("What does «full powers» mean under the Vienna Convention on the Law of Treaties?")
     assert [c.id for c in a.citations] == ["vclt1969:2.1.c"], [c.id for c in a.citations]
+
+
+@pytest.mark.parametrize(
+    ("question", "treaty"),
+    [
+        ("What does the article's author say about the Chisinau convention?", "chisinau2002"),
+        ("Что автор статьи пишет о Палермской конвенции?", "untoc"),
+    ],
+)
+def test_what_the_article_says_about_a_treaty_quotes_a_paragraph_naming_it(
+    assistant, question: str, treaty: str
+) -> None:
+    from assistant.search.understand import parse_references
+
+    a = assistant.ask(question)
+    assert a.citations and a.citations[0].instrument == "article", [c.id for c in a.citations]
+    first = assistant.index.store.get(a.citations[0].id, "kk", fallback=("ru", "en"))
+    assert treaty in parse_references(first.text, assistant.aliases).instruments, first.text[:200]
