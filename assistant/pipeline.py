@@ -214,8 +214,9 @@ class Assistant:
     @cached_property
     def topic_matcher(self):  # noqa: ANN201 - search.topics.TopicMatcher
         from assistant.search.topics import TopicMatcher
+        from assistant.search.understand import one_word_terms
 
-        return TopicMatcher(self.topic_map)
+        return TopicMatcher(self.topic_map, synonyms=one_word_terms())
 
     @cached_property
     def topical(self):  # noqa: ANN201 - answer.topical.TopicAnswerer

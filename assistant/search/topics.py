@@ -3,7 +3,8 @@
 Takes: the `TopicMap` (its signal phrasings in kk/ru/en and Latin-typed Kazakh, and glossary concepts), the
 question text (with the conversation for follow-ups), and the retrieval hits.
 Gives: `TopicMatch`es, best first. A topic scores by how much of the question its phrasings cover (the
-same word-by-word, inflection-tolerant matcher as the glossary), plus its glossary concepts named in the
+same word-by-word, inflection-tolerant matcher as the glossary; a phrasing's word that is a one-word term of
+a glossary concept is also found as that concept's term in another language or a loanword), plus its glossary concepts named in the
 question, plus agreement with retrieval (its provisions among the best hits), so that «ақша шетелде»
 reaches asset return without the user knowing the legal term, and a specific topic (direct enforcement)
 beats a general one (confiscation) that shares a word with it.
@@ -34,7 +35,9 @@ class TopicMatcher:
     order, within a short window of the question («исполнить постановление иностранного суда о конфискации»
     has «исполнить постановление о конфискации» with two words between)."""
 
-    def __init__(self, topic_map: TopicMap, *, slack: int = 4) -> None:
+    def __init__(
+        self, topic_map: TopicMap, *, slack: int = 4, synonyms: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.topic_map = topic_map
         self.slack = slack
         self._phrases: list[tuple[str, tuple[str, ...]]] = []
@@ -44,13 +47,25 @@ class TopicMatcher:
                 stems = phrase_stems(phrase, kazakh_cases=True)
                 if stems:
                     self._phrases.append((t.id, stems))
+        # (stem, concept) of the glossary's one-word terms: a phrasing's word is also found as any other
+        # language's (or loanword's) term of the same concept («тәркіленген» as «конфискацияланған»)
+        self._synonyms = tuple(synonyms)
+        self._concepts_of = {
+            s: frozenset(c for t, c in self._synonyms if stem_matches(t, s))
+            for _, stems in self._phrases
+            for s in stems
+        }
 
     def _covered(self, words: Sequence[str]) -> dict[str, set[int]]:
         positions: dict[str, list[int]] = {}
+        named = [{c for t, c in self._synonyms if stem_matches(t, w)} for w in words]
 
         def where(stem: str) -> list[int]:
             if stem not in positions:
-                positions[stem] = [i for i, w in enumerate(words) if stem_matches(stem, w)]
+                same = self._concepts_of.get(stem, frozenset())
+                positions[stem] = [
+                    i for i, w in enumerate(words) if stem_matches(stem, w) or (same and same & named[i])
+                ]
             return positions[stem]
 
         covered: dict[str, set[int]] = {}

@@ -450,6 +450,18 @@ def _glossary() -> _Glossary:
     return _Glossary(concepts, _PhraseIndex(entries, gap=1, kazakh_cases=True))
 
 
+def one_word_terms() -> tuple[tuple[str, str], ...]:
+    """(match stem, concept id) of every one-word glossary term and spelling, in every language."""
+    g = _glossary()
+    pairs = {
+        (stems[0], c.id)
+        for c in g.concepts.values()
+        for term in (*(t for lang in LANGS for t in c.terms[lang]), *c.match)
+        if len(stems := phrase_stems(term, kazakh_cases=True)) == 1
+    }
+    return tuple(sorted(pairs))
+
+
 def glossary() -> Mapping[str, Concept]:
     """The packaged kk/ru/en glossary of the field, concept id → Concept."""
     return MappingProxyType(_glossary().concepts)

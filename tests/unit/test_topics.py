@@ -233,3 +233,13 @@ def test_a_topic_named_by_its_own_words_ranks_above_the_broader_topic_it_narrows
 
     found = TopicMatcher(load_topics(_write(tmp_path, BROAD_AND_NARROW))).match(question)
     assert found[0].topic.id == best, [(m.topic.id, m.score) for m in found]
+
+
+def test_a_phrasing_word_is_also_found_as_another_term_of_its_glossary_concept(tmp_path: Path) -> None:
+    from assistant.search.topics import TopicMatcher
+
+    topics = load_topics(_write(tmp_path, BROAD_AND_NARROW.replace("банк құпиясы", "банк құпиясы бұзылды")))
+    question = "Шот бойынша банктік тайна бұзылды ма?"  # «тайна»: the Russian word in a Kazakh sentence
+    assert TopicMatcher(topics).match(question) == []
+    found = TopicMatcher(topics, synonyms=[("купия", "secrecy"), ("таина", "secrecy")]).match(question)
+    assert [m.topic.id for m in found] == ["bank-secrecy"]
