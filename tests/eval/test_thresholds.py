@@ -72,9 +72,9 @@ def test_language_match(run) -> None:
     [
         ("refusal_accuracy", 0.95, True),
         ("false_refusal_rate", 0.05, False),
-        ("cite_hit_rate", 0.68, True),
+        ("cite_hit_rate", 0.69, True),
         ("cite_precision", 0.60, True),
-        ("facts_rate", 0.63, True),
+        ("facts_rate", 0.66, True),
         ("compare_instrument_share", 0.85, True),
     ],
 )
@@ -105,11 +105,11 @@ def test_original_questions_cite_hit_per_language(run, lang: str) -> None:
 DEV_SETS = {
     "dev": (
         DEV_QUESTIONS,
-        {"cite_hit_rate": 0.78, "cite_precision": 0.74, "facts_rate": 0.87},
+        {"cite_hit_rate": 0.85, "cite_precision": 0.76, "facts_rate": 0.90},
     ),
     "dev2": (
         DEV2_QUESTIONS,
-        {"cite_hit_rate": 0.60, "cite_precision": 0.59, "facts_rate": 0.82},
+        {"cite_hit_rate": 0.75, "cite_precision": 0.67, "facts_rate": 0.85},
     ),
 }
 RULES = {
