@@ -58,20 +58,34 @@ class TopicMatcher:
 
     def _covered(self, words: Sequence[str]) -> dict[str, set[int]]:
         positions: dict[str, list[int]] = {}
-        named = [{c for t, c in self._synonyms if stem_matches(t, w)} for w in words]
+        # words by their first three letters: a stem of three or more letters can only match those
+        by_head: dict[str, list[tuple[int, str]]] = {}
+        for i, w in enumerate(words):
+            by_head.setdefault(w[:3], []).append((i, w))
+        by_concept: dict[str, set[int]] = {}
+        for t, c in self._synonyms:
+            for i, w in by_head.get(t[:3], ()) if len(t) >= 3 else enumerate(words):
+                if stem_matches(t, w):
+                    by_concept.setdefault(c, set()).add(i)
 
         def where(stem: str) -> list[int]:
             if stem not in positions:
-                same = self._concepts_of.get(stem, frozenset())
-                positions[stem] = [
-                    i for i, w in enumerate(words) if stem_matches(stem, w) or (same and same & named[i])
-                ]
+                candidates = by_head.get(stem[:3], ()) if len(stem) >= 3 else enumerate(words)
+                found = {i for i, w in candidates if stem_matches(stem, w)}
+                for c in self._concepts_of.get(stem, ()):
+                    found |= by_concept.get(c, set())
+                positions[stem] = sorted(found)
             return positions[stem]
 
         covered: dict[str, set[int]] = {}
         for tid, stems in self._phrases:
-            found = [where(s) for s in stems]
-            if not all(found):
+            found = []
+            for s in stems:
+                ps = where(s)
+                if not ps:
+                    break
+                found.append(ps)
+            if len(found) < len(stems):
                 continue
             chosen = _tightest(found)
             if max(chosen) - min(chosen) <= len(stems) - 1 + self.slack:
