@@ -164,7 +164,7 @@ class Assistant:
 
     # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
     _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
-    _INDEX_DERIVED += ("topical", "aliases", "_statements", "_neighbours")
+    _INDEX_DERIVED += ("topical", "aliases", "_statements", "_neighbours", "_named_in")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
@@ -727,6 +727,12 @@ class Assistant:
         timings = {**(timings or {}), "total": round(_clock() - started, 2)}
         return replace(answer, timings_ms=timings, retrieved=tuple(h.provision_id for h in retrieved))
 
+    @cached_property
+    def _named_in(self) -> dict[tuple[str, str], frozenset[str]]:
+        """Instruments each research-article paragraph names, by (id, language), filled as paragraphs are
+        read: parsing a long paragraph's references takes milliseconds, and the text does not change."""
+        return {}
+
     def _names(self, parsed):  # noqa: ANN001, ANN202
         """Whether a research-article paragraph names a treaty the question names besides the article."""
         from assistant.search.understand import parse_references
@@ -734,7 +740,15 @@ class Assistant:
         treaties = {i for i in parsed.references.instruments if not is_research_article(i)}
         if not treaties:
             return None
-        return lambda p: bool(treaties & set(parse_references(p.text, self.aliases).instruments))
+        cache = self._named_in
+
+        def names(p) -> bool:  # noqa: ANN001 - corpus.Provision
+            key = (p.id, p.lang)
+            if key not in cache:
+                cache[key] = frozenset(parse_references(p.text, self.aliases).instruments)
+            return bool(treaties & cache[key])
+
+        return names
 
     def _substantive(self, parsed, hits: list[Hit]) -> list[Hit]:  # noqa: ANN001
         """The hits an answer may quote: a ratification law, a preamble or the closing formula answers
