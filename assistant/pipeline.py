@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from assistant.answer.citations import label
@@ -418,7 +418,7 @@ class Assistant:
             answer = self._topic_answer(question, parsed, request, hits, topic, terms, research_only)
             if answer is not None:
                 return self._generated(question, answer) if self.settings.mode == "llm" else answer
-        groups = [] if research_only else self._pick(parsed.text, request, self._substantive(parsed, hits))
+        groups = [] if research_only else self._pick(parsed, request, hits)
         quote_terms = _without_definition_words(terms) if request.definitions else terms
         quotes = [q for q in (self._quote_group(g, lang, quote_terms) for g in groups) if q is not None]
         commentary = choose_commentary(store, hits, [g[0].article_id for g in groups], lang, terms)
@@ -492,10 +492,8 @@ class Assistant:
             followup=parsed.followup,
             instruments=len([i for i in request.instruments if i != RESEARCH_ARTICLE]),
         )
-        if kind in ("article", "facts"):
-            return None  # a named provision or the research article: quoted from retrieval as it is
-        if kind == "definition" and not topic.topic.id.startswith("definition-"):
-            return None  # «what is X» is answered by the defining article, which retrieval finds
+        if not _map_answers(kind, topic.topic):
+            return None
         instruments = [i for i in request.instruments if i != RESEARCH_ARTICLE]
         scope = None
         if kind == "which":
@@ -566,9 +564,7 @@ class Assistant:
                 sections[topic.id] = (topic, text, citations)
                 continue
             kind = question_kind(part, named_articles=False, research_article=False, followup=False)
-            if kind in ("compare", "facts") or (
-                kind == "definition" and not other.id.startswith("definition-")
-            ):
+            if kind == "compare" or not _map_answers(kind, other):
                 continue
             made = self.topical.answer(
                 other, kind, lang, instruments, terms, nearest=self._nearest_provisions(other, hits)
@@ -583,11 +579,11 @@ class Assistant:
         blocks = [
             f"**{t.title[lang]}**\n\n{body.replace(note, '').strip()}" for t, body, _ in sections.values()
         ]
-        seen: set[str] = set()
-        cited = tuple(
-            c for _, _, cs in sections.values() for c in cs if c.id not in seen and not seen.add(c.id)
-        )
-        return "\n\n".join([*blocks, note]), cited
+        cited: dict[str, Any] = {}  # a provision two parts cite is cited once, where first shown
+        for _, _, cs in sections.values():
+            for c in cs:
+                cited.setdefault(c.id, c)
+        return "\n\n".join([*blocks, note]), tuple(cited.values())
 
     @cached_property
     def _statements(self) -> dict[str, tuple[str, Any]]:
@@ -693,7 +689,7 @@ class Assistant:
         from assistant.answer.extractive import render
         from assistant.core.ids import article_of
 
-        groups = self._pick(parsed.text, request, hits)
+        groups = self._pick(parsed, request, hits)
         if not groups or any(article_of(c.id) == groups[0][0].article_id for c in citations):
             return text, citations
         quote = self._choose_quote(groups[0], parsed.language, terms)
@@ -759,10 +755,12 @@ class Assistant:
         kept = [h for h in hits if not is_framing(h.article)]
         return kept or hits
 
-    def _pick(self, text: str, request: Request, hits: list[Hit]) -> list[list[Hit]]:
+    def _pick(self, parsed, request: Request, hits: list[Hit]) -> list[list[Hit]]:  # noqa: ANN001
         from assistant.answer.extractive import pick_articles
 
         r = self.settings.ranking
+        text = parsed.text
+        hits = self._substantive(parsed, hits)
         if request.definitions:
             # «what is X»: the defining article answers; others that use the term do not
             defining = [h for h in hits if "definitions" in h.sources or h.pinned]
@@ -860,15 +858,28 @@ class Assistant:
         return out
 
 
+def _map_answers(kind: str, topic) -> bool:  # noqa: ANN001 - corpus.topics.Topic
+    """Whether the topic map answers a question of this kind: a named provision («article») and the research
+    article («facts») are quoted from retrieval as they are, and «what is X» is answered by the defining
+    article unless the topic is that definition."""
+    if kind in ("article", "facts"):
+        return False
+    return kind != "definition" or topic.id.startswith("definition-")
+
+
 def _without_definition_words(terms: Mapping[str, set[str]]) -> dict[str, set[str]]:
     """Question terms less the words that only ask for a definition («анықтама», "use of terms", "means"):
     in a definitions article they choose the paragraph about the use of terms over the item defining the
     term asked about (VCLT 2(2) instead of 2(1)(d) for «ескертпе (reservation) деген не?»)."""
+    return {lg: ts - _definition_words(lg) for lg, ts in terms.items()}
+
+
+@lru_cache(maxsize=8)
+def _definition_words(lang: str) -> frozenset[str]:
     from assistant.search.understand import glossary
     from assistant.text.tokenize import tokenize
 
-    asking = glossary()["definition"].terms
-    return {lg: ts - set(tokenize(" ".join(asking[lg]), lg)) for lg, ts in terms.items()}
+    return frozenset(tokenize(" ".join(glossary()["definition"].terms.get(lang, ())), lang))
 
 
 def _nearest(word: str, valid) -> str:  # noqa: ANN001 - a collection of ids

@@ -91,6 +91,14 @@ class RankingConfig(BaseModel):
     topic_agreement: float = Field(2.0, ge=0)  # weight of retrieval agreeing with a topic's provisions
     # choosing the paragraph or item of an article to quote: score lost per place lower in retrieval's order
     quote_rank_penalty: float = Field(0.15, ge=0)
+    # glossary concepts of questions about a treaty itself: only these are answered from a ratification
+    # law, a preamble or the closing formula (pipeline `Assistant._substantive`)
+    framing_concepts: tuple[str, ...] = (
+        "ratification",
+        "entry_into_force",
+        "reservation",
+        "authentic_languages",
+    )
     # retrieval must find one of the topic's provisions among its best hits (1/(1+rank) summed) for the
     # map to shape the answer: a topic chosen on words alone, against retrieval, was wrong more often
     min_topic_agreement: float = Field(0.0, ge=0)
@@ -100,14 +108,6 @@ class RankingConfig(BaseModel):
     # off: on `tune` the extra article was off the point in 9 answers for 1 it rescued
     topic_keep_retrieval: bool = False
     topic_max_instruments: int = Field(5, ge=1)
-    # glossary concepts of questions about a treaty itself: only these are answered from a ratification
-    # law, a preamble or the closing formula (pipeline `Assistant._substantive`)
-    framing_concepts: tuple[str, ...] = (
-        "ratification",
-        "entry_into_force",
-        "reservation",
-        "authentic_languages",
-    )
     topic_max_per_instrument: int = Field(2, ge=1)
     # which of an instrument's provisions on the topic a question gets (answer/topical.py `Choice`)
     topic_choice_retrieval: float = Field(2.0, ge=0)
