@@ -213,10 +213,11 @@ class Assistant:
 
     @cached_property
     def topic_matcher(self):  # noqa: ANN201 - search.topics.TopicMatcher
+        from assistant.search.intent import interrogatives
         from assistant.search.topics import TopicMatcher
         from assistant.search.understand import one_word_terms
 
-        return TopicMatcher(self.topic_map, synonyms=one_word_terms())
+        return TopicMatcher(self.topic_map, synonyms=one_word_terms(), interrogatives=interrogatives())
 
     @cached_property
     def topical(self):  # noqa: ANN201 - answer.topical.TopicAnswerer
@@ -249,7 +250,9 @@ class Assistant:
     def _best_topic(self, parsed, text: str, concepts, hits: Sequence[Hit]):  # noqa: ANN001, ANN202
         r = self.settings.ranking
         ids = [h.provision_id for h in hits]
-        found = self.topic_matcher.match(text, concepts, ids, agreement_weight=r.topic_agreement)
+        found = self.topic_matcher.match(
+            text, concepts, ids, agreement_weight=r.topic_agreement, asked_weight=r.topic_asked
+        )
         # A question naming instruments is about a topic the map answers for them: topics where one has only
         # a related provision score less than those where each has a main one (or none at all, a plain «no»).
         named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
@@ -553,7 +556,11 @@ class Assistant:
             found = [
                 m
                 for m in self.topic_matcher.match(
-                    part, find_concepts(part), ids, agreement_weight=r.topic_agreement
+                    part,
+                    find_concepts(part),
+                    ids,
+                    agreement_weight=r.topic_agreement,
+                    asked_weight=r.topic_asked,
                 )
                 if m.covered  # one of the topic's phrasings is in this part, not only a shared concept
             ]

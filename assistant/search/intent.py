@@ -115,3 +115,11 @@ def pointer_stems(lang: str) -> frozenset[str]:
     from assistant.text.tokenize import tokenize
 
     return frozenset(tokenize(" ".join(_intents().get("pointers", [])), lang))
+
+
+@lru_cache(maxsize=1)
+def interrogatives() -> dict[str, frozenset[str]]:
+    """The question words of each topic-phrasing language (kk, ru, en, latin), folded: see intents.toml."""
+    from assistant.text.tokenize import fold
+
+    return {key: frozenset(fold(w) for w in ws) for key, ws in _intents().get("interrogatives", {}).items()}

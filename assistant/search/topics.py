@@ -12,14 +12,14 @@ beats a general one (confiscation) that shares a word with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.core.ids import covers
 from assistant.core.langs import LANGS
 from assistant.corpus.topics import SIGNAL_KEYS, Topic, TopicMap
 from assistant.search.understand import words_of
-from assistant.text.tokenize import phrase_stems, stem_matches
+from assistant.text.tokenize import match_tokens, phrase_stems, stem_matches
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class TopicMatch:
     score: float
     covered: int  # question words covered by the topic's phrasings
     agreement: float  # how strongly retrieval found the topic's provisions
+    asked: bool = False  # a phrasing with a question word matched: the topic is what is asked, not context
 
 
 class TopicMatcher:
@@ -36,16 +37,27 @@ class TopicMatcher:
     has «исполнить постановление о конфискации» with two words between)."""
 
     def __init__(
-        self, topic_map: TopicMap, *, slack: int = 4, synonyms: Sequence[tuple[str, str]] = ()
+        self,
+        topic_map: TopicMap,
+        *,
+        slack: int = 4,
+        synonyms: Sequence[tuple[str, str]] = (),
+        interrogatives: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.topic_map = topic_map
         self.slack = slack
+        asking = interrogatives or {}
         self._phrases: list[tuple[str, tuple[str, ...]]] = []
+        self._asking: set[int] = set()  # phrasings (by index) that contain a question word of their language
         for t in topic_map.topics.values():
-            phrases = [p for key in SIGNAL_KEYS for p in t.signals[key]] + [t.title[lang] for lang in LANGS]
-            for phrase in dict.fromkeys(phrases):
-                stems = phrase_stems(phrase, kazakh_cases=True)
+            phrases = [(p, key) for key in SIGNAL_KEYS for p in t.signals[key]] + [
+                (t.title[k], k) for k in LANGS
+            ]
+            for phrase, key in dict.fromkeys(phrases):
+                stems = phrase_stems(phrase, kazakh_cases=True, kazakh=key == "kk")
                 if stems:
+                    if asking.get(key, frozenset()) & {w for w, _ in match_tokens(phrase)}:
+                        self._asking.add(len(self._phrases))
                     self._phrases.append((t.id, stems))
         # (stem, concept) of the glossary's one-word terms: a phrasing's word is also found as any other
         # language's (or loanword's) term of the same concept («тәркіленген» as «конфискацияланған»)
@@ -56,7 +68,7 @@ class TopicMatcher:
             for s in stems
         }
 
-    def _covered(self, words: Sequence[str]) -> dict[str, set[int]]:
+    def _covered(self, words: Sequence[str]) -> tuple[dict[str, set[int]], set[str]]:
         positions: dict[str, list[int]] = {}
         # words by their first three letters: a stem of three or more letters can only match those
         by_head: dict[str, list[tuple[int, str]]] = {}
@@ -78,7 +90,8 @@ class TopicMatcher:
             return positions[stem]
 
         covered: dict[str, set[int]] = {}
-        for tid, stems in self._phrases:
+        asked: set[str] = set()
+        for n, (tid, stems) in enumerate(self._phrases):
             found = []
             for s in stems:
                 ps = where(s)
@@ -90,7 +103,9 @@ class TopicMatcher:
             chosen = _tightest(found)
             if max(chosen) - min(chosen) <= len(stems) - 1 + self.slack:
                 covered.setdefault(tid, set()).update(chosen)
-        return covered
+                if n in self._asking:
+                    asked.add(tid)
+        return covered, asked
 
     def match(
         self,
@@ -100,9 +115,10 @@ class TopicMatcher:
         *,
         agreement_depth: int = 10,
         agreement_weight: float = 1.0,
+        asked_weight: float = 0.0,
     ) -> list[TopicMatch]:
         """Topics the question is about, best first (only topics with a phrasing or a glossary concept in it)."""
-        covered = self._covered(words_of(text))
+        covered, asked = self._covered(words_of(text))
         top_hits = list(hit_ids[:agreement_depth])
         out: list[TopicMatch] = []
         for topic in self.topic_map.topics.values():
@@ -115,8 +131,9 @@ class TopicMatcher:
                 for rank, hid in enumerate(top_hits)
                 if any(covers(p.id, hid) or covers(hid, p.id) for p in topic.provisions)
             )
-            score = len(positions) + 0.5 * named + agreement_weight * agreement
-            out.append(TopicMatch(topic, round(score, 4), len(positions), round(agreement, 4)))
+            is_asked = topic.id in asked
+            score = len(positions) + 0.5 * named + agreement_weight * agreement + asked_weight * is_asked
+            out.append(TopicMatch(topic, round(score, 4), len(positions), round(agreement, 4), is_asked))
         return sorted(_narrowest(out), key=lambda m: (-m.score, m.topic.id))
 
 

@@ -166,7 +166,10 @@ _KK_ENDINGS = tuple(
     sorted(
         _wordset(
             "ларды лерди дарды дерди тарды терди ларда лерде дарда дерде тарда терде "
-            "ндагы ндеги дагы деги тагы теги нда нде ды ди ты ти ны ни да де та те га ге ка ке мен бен пен"
+            "ндагы ндеги дагы деги тагы теги нда нде ды ди ты ти ны ни да де та те га ге ка ке мен бен пен "
+            # verb endings (present tense, verbal noun, past participle): «беріледі» must find «берілуі»,
+            # «тәркіленеді» «тәркіленген»
+            "ади еди ады иды иди уга уге уы уи ган ген кан кен"
         ),
         key=len,
         reverse=True,
@@ -209,12 +212,13 @@ def stem_matches(stem: str, token: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def phrase_stems(phrase: str, *, kazakh_cases: bool = False) -> tuple[str, ...]:
+def phrase_stems(phrase: str, *, kazakh_cases: bool = False, kazakh: bool = False) -> tuple[str, ...]:
     """The match stems of a phrase's words (a glossary term, a topic phrasing, an instrument name). With
-    `kazakh_cases`, a phrase written with Kazakh letters also loses its Kazakh case endings («мүлікті» finds
-    «мүлік»); instrument names keep theirs, so that an alias «мақалада» (in the article) does not claim the
-    ordinary word «мақала»."""
-    kazakh = kazakh_cases and any(ch in KAZAKH_LETTERS for ch in phrase.lower())
+    `kazakh_cases`, a phrase written with Kazakh letters also loses its Kazakh case and verb endings
+    («мүлікті» finds «мүлік»); with `kazakh`, a phrase known to be Kazakh does, whatever its letters
+    («бас тартады» finds «бас тартуы»). Instrument names keep theirs, so that an alias «мақалада» (in the
+    article) does not claim the ordinary word «мақала»."""
+    kazakh = kazakh or (kazakh_cases and any(ch in KAZAKH_LETTERS for ch in phrase.lower()))
     return tuple(match_stem(t, kazakh=kazakh) for t, _ in match_tokens(phrase))
 
 

@@ -243,3 +243,51 @@ def test_a_phrasing_word_is_also_found_as_another_term_of_its_glossary_concept(t
     assert TopicMatcher(topics).match(question) == []
     found = TopicMatcher(topics, synonyms=[("купия", "secrecy"), ("таина", "secrecy")]).match(question)
     assert [m.topic.id for m in found] == ["bank-secrecy"]
+
+
+ASKED_AND_CONTEXT = """
+[[topics]]
+id = "direct-enforcement"
+title = { kk = "Тікелей орындау", ru = "Прямое исполнение", en = "Direct enforcement" }
+signals.kk = ["тәркілеу туралы шешімін орындау"]
+signals.ru = ["не исполнять решение о конфискации"]
+signals.en = ["enforce a foreign confiscation order"]
+
+[[topics]]
+id = "request-content"
+title = { kk = "Сұрау салудың мазмұны", ru = "Содержание запроса", en = "Content of a request" }
+signals.kk = ["сұрауға не қоса беріледі"]
+signals.ru = ["что приложить к запросу"]
+signals.en = ["what to attach to the request"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "weight", "best"),
+    [
+        # the enforcement words are longer, but the question word sits in the request-content phrasing
+        (
+            "Шетел сотының тәркілеу туралы шешімін орындау жөніндегі сұрауға не қоса берілуі керек?",
+            2.0,
+            "request-content",
+        ),
+        ("Что приложить к запросу, чтобы не исполнять решение о конфискации?", 2.0, "request-content"),
+        (
+            "Шетел сотының тәркілеу туралы шешімін орындау жөніндегі сұрауға не қоса берілуі керек?",
+            0.0,
+            "direct-enforcement",
+        ),
+        # «не» negates in Russian: a Russian phrasing with it is not a question word's phrasing
+        ("Можно ли не исполнять решение о конфискации?", 2.0, "direct-enforcement"),
+    ],
+)
+def test_the_topic_whose_phrasing_holds_the_question_word_is_what_is_asked(
+    tmp_path: Path, question: str, weight: float, best: str
+) -> None:
+    from assistant.search.intent import interrogatives
+    from assistant.search.topics import TopicMatcher
+
+    matcher = TopicMatcher(load_topics(_write(tmp_path, ASKED_AND_CONTEXT)), interrogatives=interrogatives())
+    found = matcher.match(question, asked_weight=weight)
+    assert found[0].topic.id == best, [(m.topic.id, m.score) for m in found]
+    assert {m.topic.id for m in found if m.asked} <= {"request-content"}
