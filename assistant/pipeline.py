@@ -164,7 +164,7 @@ class Assistant:
 
     # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
     _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
-    _INDEX_DERIVED += ("topical", "aliases", "_statements", "_neighbours", "_named_in")
+    _INDEX_DERIVED += ("topical", "aliases", "places", "_statements", "_neighbours", "_named_in")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
@@ -285,6 +285,11 @@ class Assistant:
 
         return aliases_from_manifest(self.index.manifest)
 
+    @cached_property
+    def places(self) -> dict[str, tuple[str, ...]]:
+        """Instrument id → cities of the other State (bilateral treaties with `places` in the manifest)."""
+        return {i.id: i.places for i in self.index.manifest.instruments.values() if i.places}
+
     def label(self, provision_id: str, lang: str) -> str:
         return label(provision_id, lang, self.short_names, self.templates)
 
@@ -293,7 +298,7 @@ class Assistant:
     def understand(self, question: str, history: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201
         from assistant.search.understand import understand
 
-        return understand(question, history=history, lang=lang, aliases=self.aliases)
+        return understand(question, history=history, lang=lang, aliases=self.aliases, places=self.places)
 
     def request_for(self, parsed, history: Sequence[str] = ()) -> Request:  # noqa: ANN001
         text, expansions, concepts = parsed.text, dict(parsed.expansions), set(parsed.concepts)

@@ -140,6 +140,9 @@ class Instrument:
     adopted: Adoption = field(default_factory=Adoption)
     kazakhstan: KazakhstanStatus = field(default_factory=KazakhstanStatus)
     aliases: tuple[str, ...] = ()
+    # bilateral treaties: cities of the other State («счёт в Лондоне»); they point at the treaty only in a
+    # question already about the subject, never put one in scope (search/understand.py)
+    places: tuple[str, ...] = ()
     partner: Names | None = None  # bilateral treaties: the other State, named in kk/ru/en
     title_gen: TitleForms = field(default_factory=TitleForms)  # optional: the title's forms in citations
     origin: str = "bundled"  # "bundled" (corpus/sources.toml) or "user" (added with `assistant add`)
@@ -263,7 +266,17 @@ def _names(where: _Where, entry: str, table: Mapping[str, Any], key: str) -> Nam
     return Names(**{lang: _str(where, f"{entry}.{key}", value, lang) for lang in LANGS})
 
 
-_INSTRUMENT_KEYS = ("kind", "title", "short", "partner", "adopted", "kazakhstan", "aliases", "title_gen")
+_INSTRUMENT_KEYS = (
+    "kind",
+    "title",
+    "short",
+    "partner",
+    "adopted",
+    "kazakhstan",
+    "aliases",
+    "places",
+    "title_gen",
+)
 _ADOPTED_KEYS = ("date", "place", "note", "place_kk", "place_ru")
 _TITLE_FORM_KEYS = tuple(TitleForms.__dataclass_fields__)
 _KZ_KEYS = tuple(KazakhstanStatus.__dataclass_fields__)
@@ -335,6 +348,7 @@ def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
         adopted=adopted,
         kazakhstan=kazakhstan,
         aliases=_strings(where, entry, table, "aliases"),
+        places=_strings(where, entry, table, "places"),
         title_gen=title_gen,
     )
 
@@ -450,12 +464,12 @@ def load_manifest(path: Path | str) -> Manifest:
     # an alias is looked up to find ONE instrument; the same alias on two would make that a coin toss
     owner: dict[str, str] = {}
     for inst in instruments.values():
-        for alias in inst.aliases:
+        for alias in (*inst.aliases, *inst.places):
             key = " ".join(alias.casefold().split())
             other = owner.setdefault(key, inst.id)
             if other != inst.id:
                 raise where.error(
-                    f"instruments.{inst.id}", f"alias {alias!r} also names instrument {other!r}"
+                    f"instruments.{inst.id}", f"alias or place {alias!r} also names instrument {other!r}"
                 )
 
     doc_tables = data.get("documents")

@@ -547,13 +547,15 @@ def understand(
     history: Sequence[str] = (),
     lang: str = "auto",
     aliases: Mapping[str, Sequence[str]] | None = None,
+    places: Mapping[str, Sequence[str]] | None = None,
 ) -> ParsedQuery:
     """Parse one question in the context of the conversation (`history`: earlier turns, oldest first).
 
     A question that names no instrument but refers to an article, points back («там», «онда»,
     "there", «ше?») or is very short is a follow-up when there is history: it takes the instruments of
     the most recent turn that named one. `lang` "auto" detects the language; a short question with no
-    language evidence of its own takes the language of the last turn.
+    language evidence of its own takes the language of the last turn. `places` (instrument id → cities of
+    the other State) name a bilateral treaty when the question names none and is about the subject.
     """
     text = question.strip()
     aliases = aliases or {}
@@ -578,6 +580,9 @@ def understand(
         for start, end, _label in _longest_first(_alias_index(_alias_key(aliases)).find(words)):
             in_names.update(range(start, end))
     concepts = _concepts_in(words, in_names)
+    if places and concepts and not refs.instruments:
+        # «Лондондағы банкке салынған ақшаны қалай қайтарамыз?»: the account is in the UK
+        refs = References(instruments=parse_references(text, places).instruments, articles=refs.articles)
 
     followup = bool(history) and _is_followup(text, refs, concepts)
     # «Тәркіленген мүлікпен кейін не істеледі?» after a question on the Palermo Convention goes on about

@@ -143,6 +143,14 @@ def test_minimal_manifest_loads(tmp_path: Path) -> None:
             "also names instrument 'alpha'",
             id="alias-on-two-instruments",
         ),
+        pytest.param(
+            INSTRUMENT
+            + '[instruments.beta]\nkind = "bilateral"\ntitle = { kk = "b", ru = "b", en = "b" }\n'
+            + 'short = { kk = "b", ru = "b", en = "b" }\nplaces = ["Alpha"]\n'
+            + document(),
+            "place 'Alpha' also names instrument 'alpha'",
+            id="place-that-is-another-instruments-alias",
+        ),
         pytest.param("version = 2\n" + INSTRUMENT + document(), "unsupported manifest version", id="version"),
         pytest.param("extra = 1\n" + INSTRUMENT + document(), "unknown key(s) extra", id="unknown-top-key"),
     ],

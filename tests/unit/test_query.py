@@ -266,6 +266,29 @@ def test_followups(
     assert parsed.followup is followup
 
 
+PLACES = {"bilateral-uk": ("Лондон", "London"), "bilateral-uae": ("Дубай", "Dubai")}
+
+
+@pytest.mark.parametrize(
+    ("question", "instruments"),
+    [
+        # a city of the other State points at the treaty in a question about the subject
+        ("Бұрынғы әкім ұрлаған ақшаны Лондондағы банкке салған. Ақшаны қалай қайтарамыз?", ("bilateral-uk",)),
+        ("Можно ли арестовать квартиру в Дубае, купленную на взятки?", ("bilateral-uae",)),
+        # not in small talk: no concept of the field, no treaty
+        ("Какая погода в Лондоне?", ()),
+        # a question naming an instrument keeps it
+        ("Does UNCAC allow confiscation of a flat in Dubai?", ("uncac",)),
+    ],
+)
+def test_a_city_names_its_treaty_only_in_a_question_on_the_subject(
+    question: str, instruments: tuple[str, ...]
+) -> None:
+    assert understand(question, aliases=ALIASES, places=PLACES).references.instruments == instruments
+    if instruments and instruments[0].startswith("bilateral"):
+        assert understand(question, aliases=ALIASES).references.instruments == ()
+
+
 def test_short_followup_keeps_the_language_of_the_conversation() -> None:
     assert understand("55?", ["Страсбург конвенциясы туралы"], aliases=ALIASES).language == "kk"
     assert understand("Ал 55-бап ше?", [UNCAC_RU], aliases=ALIASES).language == "kk"
