@@ -91,7 +91,7 @@ class RankingConfig(BaseModel):
     topic_agreement: float = Field(2.0, ge=0)  # weight of retrieval agreeing with a topic's provisions
     # added for a topic matched by a phrasing with a question word («что приложить к запросу»): it is what
     # the question asks, where a topic named elsewhere in it is context
-    topic_asked: float = Field(2.0, ge=0)
+    topic_asked: float = Field(4.0, ge=0)
     # choosing the paragraph or item of an article to quote: score lost per place lower in retrieval's order
     quote_rank_penalty: float = Field(0.15, ge=0)
     # glossary concepts of questions about a treaty itself: only these are answered from a ratification
