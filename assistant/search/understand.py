@@ -343,6 +343,8 @@ def _abbreviation_matches(
     out = []
     for i, (token, pos) in enumerate(match_tokens(text)):
         iid = table.get(token)
+        if iid is not None and token in _ordinary_lowercase() and not text[pos : pos + len(token)].isupper():
+            continue  # "US" is the USA, "us" is a pronoun
         if iid is None:
             # «АҚШтан» written without the hyphen: the capitals themselves, then a lower-case ending
             original = text[pos : pos + len(token)]
@@ -362,6 +364,12 @@ def _alias_key(aliases: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[s
 def _not_names() -> tuple[str, ...]:
     raw = tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
     return tuple(p.lower() for p in raw["prefixes"])
+
+
+@lru_cache(maxsize=1)
+def _ordinary_lowercase() -> frozenset[str]:
+    raw = tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
+    return frozenset(fold(w) for w in raw.get("capitals_only", []))
 
 
 def _ordinary_word(text: str, pos: int) -> bool:

@@ -68,6 +68,9 @@ DERIVED = (
         ("Сот шешімді көреді", ()),
         ("Қырғызстанмен шарт", ("bilateral-kyrgyzstan",)),
         ("Өзгерістер енгізу және кіргізу тәртібі", ()),
+        # "us" is a pronoun; "US" in capitals is the USA
+        ("Could you tell us what the treaty says?", ()),
+        ("Can we send a request to the US by email?", ("bilateral-usa",)),
     ],
 )
 def test_collisions_found_by_the_scan_stay_fixed(text: str, instruments: tuple[str, ...]) -> None:
