@@ -248,10 +248,16 @@ class Assistant:
         return best
 
     def _best_topic(self, parsed, text: str, concepts, hits: Sequence[Hit]):  # noqa: ANN001, ANN202
+        from assistant.search.understand import without_names
+
         r = self.settings.ranking
         ids = [h.provision_id for h in hits]
         found = self.topic_matcher.match(
-            text, concepts, ids, agreement_weight=r.topic_agreement, asked_weight=r.topic_asked
+            without_names(text, self.aliases),
+            concepts,
+            ids,
+            agreement_weight=r.topic_agreement,
+            asked_weight=r.topic_asked,
         )
         # A question naming instruments is about a topic the map answers for them: topics where one has only
         # a related provision score less than those where each has a main one (or none at all, a plain «no»).
@@ -277,7 +283,7 @@ class Assistant:
         best = found[0] if found else None
         if best is None or best.score < r.min_topic_score or best.agreement < r.min_topic_agreement:
             return None
-        return best
+        return replace(best, context=tuple(m.topic.id for m in found[1:] if m.covered))
 
     @cached_property
     def aliases(self) -> dict[str, tuple[str, ...]]:
@@ -513,8 +519,16 @@ class Assistant:
                 else None
             )
         nearest = self._nearest_provisions(topic.topic, hits)
+        context = [{p.id for p in self.topic_map.topics[tid].provisions} for tid in topic.context]
         made = self.topical.answer(
-            topic.topic, kind, parsed.language, instruments, terms, scope=scope, nearest=nearest
+            topic.topic,
+            kind,
+            parsed.language,
+            instruments,
+            terms,
+            scope=scope,
+            nearest=nearest,
+            context=context,
         )
         if made is None:
             return None

@@ -10,7 +10,7 @@ is quoted beneath. Only the provisions the answer shows are cited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.citations import Citation
@@ -143,12 +143,22 @@ class TopicAnswerer:
         return self.names.get(instrument, {}).get(lang, instrument)
 
     def compared(
-        self, p: TopicProvision, lang: str, terms: Mapping[str, set[str]], *, narrow: bool = False
+        self,
+        p: TopicProvision,
+        lang: str,
+        terms: Mapping[str, set[str]],
+        *,
+        narrow: bool = False,
+        context: Sequence[Collection[str]] = (),
     ) -> ComparedProvision | None:
         """One provision as shown: its summary and verbatim text. With `narrow`, a list's item that says what
-        the question asks («in absentia» → Strasbourg 18(4)(f)) is quoted and cited in place of the whole
-        list, under the list's summary."""
-        pid = (self._item_asked(p.id, lang, terms) if narrow else None) or p.id
+        the question asks is quoted and cited in place of the whole list, under the list's summary: the one
+        item the map gives to another topic the question names (`context`: «что приложить к запросу об
+        исполнении решения о конфискации» → UNCAC 55(3)(b), the item on enforcing an order), else the item
+        with the question's own words («in absentia» → Strasbourg 18(4)(f))."""
+        pid = p.id
+        if narrow:
+            pid = self._item_in(p.id, context) or self._item_asked(p.id, lang, terms) or p.id
         quote = self._quote(pid, lang, terms)
         if quote is None:
             return None
@@ -156,6 +166,16 @@ class TopicAnswerer:
         label = self.label_of(pid, lang)
         summary_of = self.label_of(p.id, lang) if pid != p.id else label
         return ComparedProvision(pid, label, p.says[lang], text, quote.provision.lang, p.weight, summary_of)
+
+    def _item_in(self, pid: str, context: Sequence[Collection[str]]) -> str | None:
+        """The one item of list `pid` that the question's other topics give to one of them (`context`: each
+        topic's provisions, best matched first)."""
+        children = self.store.children(pid)
+        for provisions in context:
+            found = [c for c in children if c in provisions]
+            if len(found) == 1:
+                return found[0]
+        return None
 
     def _item_asked(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> str | None:
         """The item of a list with clearly more words of the question that its siblings lack («in absentia»
@@ -218,19 +238,22 @@ class TopicAnswerer:
         *,
         scope: str | None = None,
         nearest: Mapping[str, Sequence[str]] | None = None,
+        context: Sequence[Collection[str]] = (),
     ) -> TopicAnswer | None:
         """The answer in the shape of `kind`; None when the map cannot answer (an instrument not yet mapped).
 
         `scope` («conventions», «bilateral») narrows a «which instrument» overview; `nearest` gives, per
-        instrument, the provisions retrieval ranked for the question, to show beside a «no such provision».
+        instrument, the provisions retrieval ranked for the question, to show beside a «no such provision»;
+        `context`, the provisions of each other topic the question names, best matched first (see
+        `compared`).
         """
         if any(i not in topic.instruments() and i not in topic.none for i in instruments):
             return None  # not reviewed for this topic: retrieval answers instead
         if kind == "compare":
             return self._compare_answer(topic, lang, instruments, terms)
         if instruments:
-            return self._for_instruments(topic, lang, instruments, terms, nearest or {})
-        return self._overview(topic, lang, terms, nearest or {}, scope=scope)
+            return self._for_instruments(topic, lang, instruments, terms, nearest or {}, context)
+        return self._overview(topic, lang, terms, nearest or {}, scope=scope, context=context)
 
     def _overview(
         self,
@@ -240,6 +263,7 @@ class TopicAnswerer:
         nearest: Mapping[str, Sequence[str]],
         *,
         scope: str | None,
+        context: Sequence[Collection[str]] = (),
     ) -> TopicAnswer | None:
         """«Which instrument …?» and open questions: each instrument's provisions that answer the question,
         instruments in the editors' order (strongest first)."""
@@ -258,7 +282,9 @@ class TopicAnswerer:
         if not chosen:
             return None
         t = self.templates[lang]
-        return self._render(t.render("topic.lead", topic=topic.title[lang]), chosen, topic, lang, terms)
+        return self._render(
+            t.render("topic.lead", topic=topic.title[lang]), chosen, topic, lang, terms, context
+        )
 
     def _for_instruments(
         self,
@@ -267,6 +293,7 @@ class TopicAnswerer:
         instruments: Sequence[str],
         terms: Mapping[str, set[str]],
         nearest: Mapping[str, Sequence[str]],
+        context: Sequence[Collection[str]] = (),
     ) -> TopicAnswer | None:
         """Named instruments: for each, yes (its provisions), related only, or no (`none`) — in that order.
 
@@ -290,7 +317,7 @@ class TopicAnswerer:
             else:
                 lines.append(t.render("topic.none", instrument=name))
                 closest += [pid for pid in nearest.get(inst, ()) if ":" in pid][:1]
-        answer = self._render("\n\n".join(lines), chosen, topic, lang, terms)
+        answer = self._render("\n\n".join(lines), chosen, topic, lang, terms, context)
         if not closest:
             return answer
         extra = [x for x in (self._nearest(pid, lang, terms) for pid in closest) if x is not None]
@@ -369,9 +396,14 @@ class TopicAnswerer:
         topic: Topic,
         lang: str,
         terms: Mapping[str, set[str]],
+        context: Sequence[Collection[str]] = (),
     ) -> TopicAnswer:
         t = self.templates[lang]
-        shown = [x for x in (self.compared(p, lang, terms, narrow=True) for p in chosen) if x is not None]
+        shown = [
+            x
+            for x in (self.compared(p, lang, terms, narrow=True, context=context) for p in chosen)
+            if x is not None
+        ]
         parts = [lead]
         if shown:
             parts.append(

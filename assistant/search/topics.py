@@ -29,6 +29,7 @@ class TopicMatch:
     covered: int  # question words covered by the topic's phrasings
     agreement: float  # how strongly retrieval found the topic's provisions
     asked: bool = False  # a phrasing with a question word matched: the topic is what is asked, not context
+    context: tuple[str, ...] = ()  # other topics whose phrasings are in the question (set by the pipeline)
 
 
 class TopicMatcher:

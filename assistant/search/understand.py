@@ -583,10 +583,7 @@ def understand(
     refs = parse_references(text, aliases)
     # a concept word inside an instrument's name («Конвенция ООН против коррупции») is not a topic
     words = [t for t, _ in match_tokens(text)]
-    in_names: set[int] = set()
-    if aliases:
-        for start, end, _label in _longest_first(_alias_index(_alias_key(aliases)).find(words)):
-            in_names.update(range(start, end))
+    in_names = _name_positions(text, words, aliases)
     concepts = _concepts_in(words, in_names)
     if places and concepts and not refs.instruments:
         # «Лондондағы банкке салынған ақшаны қалай қайтарамыз?»: the account is in the UK
@@ -612,6 +609,26 @@ def understand(
         injection=looks_like_injection(text),
         followup=followup,
     )
+
+
+def _name_positions(text: str, words: Sequence[str], aliases: Mapping[str, Sequence[str]] | None) -> set[int]:
+    """Positions of the words (`words_of(text)`) that belong to an instrument's name or abbreviation."""
+    out: set[int] = set()
+    if aliases:
+        key = _alias_key(aliases)
+        found = _alias_index(key).find(list(words)) + _abbreviation_matches(text, key)
+        for start, end, _label in _longest_first(found):
+            out.update(range(start, end))
+    return out
+
+
+def without_names(text: str, aliases: Mapping[str, Sequence[str]] | None) -> str:
+    """The question's words less the instruments' names, folded: what topic phrasings are matched in, so
+    that a long name («БҰҰ-ның Сыбайлас жемқорлыққа қарсы конвенциясы») standing inside a phrasing
+    («шешімін … орындату») does not push its words apart, nor lend it its own words."""
+    words = words_of(text)
+    names = _name_positions(text, words, aliases)
+    return " ".join(w for i, w in enumerate(words) if i not in names)
 
 
 # ------------------------------------------------------------------------------------ shared matcher

@@ -167,6 +167,30 @@ def test_the_item_of_a_list_the_question_asks_about_is_cited_under_the_lists_sum
 
 
 @pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        # request content is asked; enforcing our court's order is the context, and UNCAC 55(3)(b) is the
+        # item of the list the map gives to direct enforcement (a long instrument name stands in between)
+        (
+            "Шетелде біздің соттың тәркілеу туралы шешімін БҰҰ-ның сыбайлас жемқорлыққа қарсы конвенциясы "
+            "бойынша орындату үшін сұрау салуға не қоса берілуі керек?",
+            "uncac:55.3.b",
+        ),
+        (
+            "Что должно быть указано в запросе в Великобританию об аресте и конфискации имущества, помимо "
+            "обычных реквизитов?",
+            "bilateral-uk:17.2",
+        ),
+    ],
+)
+def test_the_topic_asked_is_answered_in_the_context_of_the_other_topic_named(
+    assistant, question: str, item: str
+) -> None:
+    ids = [c.id for c in assistant.ask(question).citations]
+    assert any(i == item or i.startswith(item + ".") for i in ids), ids
+
+
+@pytest.mark.parametrize(
     ("question", "first", "second"),
     [
         (

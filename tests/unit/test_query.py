@@ -266,6 +266,23 @@ def test_followups(
     assert parsed.followup is followup
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Что говорит UNCAC о возврате?", "что говорит о возврате"),
+        (
+            "Шешімін БҰҰ-ның Сыбайлас жемқорлыққа қарсы конвенциясы бойынша орындату",
+            "шешимин боиынша орындату",
+        ),
+        ("Нет имени договора", "нет имени договора"),
+    ],
+)
+def test_without_names_drops_the_words_of_instrument_names(text: str, kept: str) -> None:
+    from assistant.search.understand import without_names
+
+    assert without_names(text, ALIASES) == kept
+
+
 PLACES = {"bilateral-uk": ("Лондон", "London"), "bilateral-uae": ("Дубай", "Dubai")}
 
 
