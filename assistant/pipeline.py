@@ -260,16 +260,18 @@ class Assistant:
             asked_weight=r.topic_asked,
         )
         # A question naming instruments is about a topic the map answers for them: topics where one has only
-        # a related provision score less than those where each has a main one (or none at all, a plain «no»).
+        # a related provision, or none at all (a plain «no»), score less than those where each has a main
+        # one; «есть ли в договоре с Турцией статья о конфискации по запросу» is about cooperation in
+        # confiscation (a related article), not a «no» on domestic confiscation.
         named = [i for i in parsed.references.instruments if i != RESEARCH_ARTICLE]
         if named:
 
             def tier(m) -> int:  # noqa: ANN001
                 def one(i: str) -> int:
                     mapped = m.topic.for_instrument(i)
-                    if i in m.topic.none or any(p.weight == "main" for p in mapped):
+                    if any(p.weight == "main" for p in mapped):
                         return 0
-                    return 1 if mapped else 2
+                    return 1 if mapped or i in m.topic.none else 2
 
                 return max(one(i) for i in named)
 
