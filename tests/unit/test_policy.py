@@ -126,6 +126,14 @@ def test_a_cited_national_statute(policy: ScopePolicy, text: str, cited: bool) -
         ("Напишите за меня сопроводительное письмо в Минюст Испании", True, False),
         ("Составьте, пожалуйста, официальное письмо", True, False),
         ("Что должно быть в составе письма о запросе?", False, False),
+        # consumer refunds, family and migration matters, the negotiating history itself
+        ("Как вернуть деньги за авиабилет?", True, True),
+        ("How do I get a refund for a failed online purchase?", True, False),
+        ("Как вернуть деньги, похищенные чиновником и выведенные в Лондон?", False, False),
+        ("Как взыскать алименты с бывшего мужа, который уехал в Россию?", True, False),
+        ("Какие поправки предлагали делегации при разработке статьи 57?", True, False),
+        ("Можно ли использовать подготовительные материалы для толкования договора?", False, False),
+        ("Мерида қаласына демалысқа қай айда барған жақсы?", False, True),
     ],
 )
 def test_other_tasks_and_small_talk(
