@@ -234,6 +234,7 @@ class Assistant:
             max_instruments=r.topic_max_instruments,
             max_per_instrument=r.topic_max_per_instrument,
             choice=Choice.from_ranking(r),
+            idf=self.index.bm25.idf,
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201

@@ -125,6 +125,7 @@ class TopicAnswerer:
         max_per_instrument: int = 2,
         max_quotes: int = 4,
         choice: Choice | None = None,
+        idf: Callable[[str], float] = lambda _term: 1.0,
     ) -> None:
         self.store = store
         self.label_of = label_of
@@ -136,6 +137,9 @@ class TopicAnswerer:
         self.max_per_instrument = max_per_instrument
         self.max_quotes = max_quotes
         self.choice = choice or Choice.from_ranking()
+        self.idf = (
+            idf  # how rare a word is in the corpus: a rare word the question shares with an item tells more
+        )
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -179,7 +183,8 @@ class TopicAnswerer:
 
     def _item_asked(self, pid: str, lang: str, terms: Mapping[str, set[str]]) -> str | None:
         """The item of a list with clearly more words of the question that its siblings lack («in absentia»
-        among the grounds of Strasbourg 18(4)); words items share (confiscation, order) do not choose."""
+        among the grounds of Strasbourg 18(4)), rare words counting more; words items share (confiscation,
+        order) do not choose."""
         items = []
         for child in self.store.children(pid):
             item = self.store.get(child, lang, fallback=("ru", "kk", "en"))
@@ -191,7 +196,10 @@ class TopicAnswerer:
         for _, found in items:
             for w in found:
                 counts[w] = counts.get(w, 0) + 1
-        own = sorted(((sum(counts[w] == 1 for w in found), child) for child, found in items), reverse=True)
+        own = sorted(
+            ((sum(self.idf(w) for w in found if counts[w] == 1), child) for child, found in items),
+            reverse=True,
+        )
         (best, child), (second, _) = own[0], own[1]
         return child if best and best >= 2 * second else None
 

@@ -110,6 +110,13 @@ class BM25Index:
         per_term_idf = np.repeat(idf, np.diff(self._indptr))
         self._weights = (per_term_idf * tf * (self.k1 + 1.0) / (tf + norm[self._docs])).astype(np.float32)
 
+    def idf(self, term: str) -> float:
+        """How rare a (tokenized) term is across the indexed units; an unknown term counts as the rarest."""
+        n = len(self._doc_ids)
+        t = self._vocab.get(term)
+        df = 0 if t is None else int(self._indptr[t + 1] - self._indptr[t])
+        return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+
     def scores(self, query: str, lang: str = "auto") -> np.ndarray:
         """BM25 score of every document (in build order) for `query`; 0 where no term matches."""
         out = np.zeros(len(self._doc_ids), dtype=np.float64)

@@ -166,6 +166,12 @@ def test_the_item_of_a_list_the_question_asks_about_is_cited_under_the_lists_sum
     assert a.citations[0].summary and "18(4)" in a.answer.split(a.citations[0].summary)[0].splitlines()[-1]
 
 
+def test_a_rare_word_the_question_shares_with_one_item_chooses_it(assistant) -> None:
+    # «военный характер» is in item (a) only; «помощь», which item (c) shares, is in every other article
+    a = assistant.ask("Может ли Корея отказать нам в помощи, если преступление носит военный характер?")
+    assert [c.id for c in a.citations][:1] == ["bilateral-korea:5.1.a"], [c.id for c in a.citations]
+
+
 @pytest.mark.parametrize(
     ("question", "item"),
     [

@@ -234,6 +234,13 @@ def test_bm25_ranking(index: BM25Index, query: str, lang: str, best: str) -> Non
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
 
 
+def test_idf_ranks_rare_terms_above_common_ones(index: BM25Index) -> None:
+    [conf] = tokenize("конфискация", "ru")[:1]
+    [extr] = tokenize("выдача", "ru")[:1]
+    assert index.idf(extr) > index.idf(conf) > 0  # «выдача» is in one unit, «конфискация» in two
+    assert index.idf("небывалоеслово") >= index.idf(extr)  # unknown: the rarest
+
+
 def test_bm25_length_normalisation(index: BM25Index) -> None:
     # Same single match of «конфискация»; the long document must score lower.
     ranked = [d for d, _ in index.search("конфискация", "ru")]
