@@ -7,9 +7,9 @@ What is asserted, and on which questions:
   last measured (docs/evaluation.md, less a margin of about two questions), so a change that makes held-out
   answers worse fails;
 - the project's original questions (q001–q146, the issue-3 set): cite hit ≥ 0.90 in kk and in ru, as before;
-- tests/questions_dev.yaml and tests/questions_dev2.yaml (development sets written without seeing the test
-  split, tuned on like `tune`; dev2 was first run once untouched, as a fresh check): no fabricated citation,
-  refusals right, cite hit / precision / facts no lower than last measured.
+- tests/questions_dev.yaml … questions_dev4.yaml (development sets written without seeing the test split or the
+  topic map, tuned on like `tune`; dev2, dev3 and dev4 were each first run once untouched, as a fresh check):
+  no fabricated citation, refusals right, cite hit / precision / facts no lower than last measured.
 Issue 11's targets on `test` (cite hit ≥ 0.95, precision ≥ 0.80, facts ≥ 0.90) are not met yet; the figures
 are reported in docs/evaluation.md rather than asserted here, so CI guards what the product does today.
 """
@@ -30,6 +30,8 @@ pytestmark = pytest.mark.eval
 QUESTIONS = ROOT / "tests" / "questions.yaml"
 DEV_QUESTIONS = ROOT / "tests" / "questions_dev.yaml"
 DEV2_QUESTIONS = ROOT / "tests" / "questions_dev2.yaml"  # written later, also without seeing the test split
+DEV3_QUESTIONS = ROOT / "tests" / "questions_dev3.yaml"  # and these two without seeing the topic map either
+DEV4_QUESTIONS = ROOT / "tests" / "questions_dev4.yaml"
 ORIGINAL_SET = 146  # q001–q146: the questions of issue 3, before the tune/test split grew the file
 
 
@@ -74,7 +76,7 @@ def test_language_match(run) -> None:
         ("false_refusal_rate", 0.05, False),
         ("cite_hit_rate", 0.69, True),
         ("cite_precision", 0.60, True),
-        ("facts_rate", 0.66, True),
+        ("facts_rate", 0.65, True),
         ("compare_instrument_share", 0.85, True),
     ],
 )
@@ -105,11 +107,19 @@ def test_original_questions_cite_hit_per_language(run, lang: str) -> None:
 DEV_SETS = {
     "dev": (
         DEV_QUESTIONS,
-        {"cite_hit_rate": 0.85, "cite_precision": 0.76, "facts_rate": 0.90},
+        {"cite_hit_rate": 0.87, "cite_precision": 0.79, "facts_rate": 0.90},
     ),
     "dev2": (
         DEV2_QUESTIONS,
-        {"cite_hit_rate": 0.75, "cite_precision": 0.67, "facts_rate": 0.85},
+        {"cite_hit_rate": 0.83, "cite_precision": 0.68, "facts_rate": 0.89},
+    ),
+    "dev3": (
+        DEV3_QUESTIONS,
+        {"cite_hit_rate": 0.85, "cite_precision": 0.81, "facts_rate": 0.86},
+    ),
+    "dev4": (
+        DEV4_QUESTIONS,
+        {"cite_hit_rate": 0.74, "cite_precision": 0.84, "facts_rate": 0.76},
     ),
 }
 RULES = {
