@@ -248,18 +248,23 @@ class Assistant:
             best = self._best_topic(parsed, text, find_concepts(text), hits)
         return best
 
-    def _best_topic(self, parsed, text: str, concepts, hits: Sequence[Hit]):  # noqa: ANN001, ANN202
+    def _topics_in(self, text: str, concepts, ids: Sequence[str]):  # noqa: ANN001, ANN202
+        """The topic matches of `text` (its instruments' names left out), best first, with the configured
+        weights: one call for a question, a question read with the turn before it, and each part of one."""
         from assistant.search.understand import without_names
 
         r = self.settings.ranking
-        ids = [h.provision_id for h in hits]
-        found = self.topic_matcher.match(
+        return self.topic_matcher.match(
             without_names(text, self.aliases),
             concepts,
             ids,
             agreement_weight=r.topic_agreement,
             asked_weight=r.topic_asked,
         )
+
+    def _best_topic(self, parsed, text: str, concepts, hits: Sequence[Hit]):  # noqa: ANN001, ANN202
+        r = self.settings.ranking
+        found = self._topics_in(text, concepts, [h.provision_id for h in hits])
         # A question naming instruments is about a topic the map answers for them: topics where one has only
         # a related provision, or none at all (a plain «no»), score less than those where each has a main
         # one; «есть ли в договоре с Турцией статья о конфискации по запросу» is about cooperation in
@@ -577,13 +582,7 @@ class Assistant:
         for part in parts:
             found = [
                 m
-                for m in self.topic_matcher.match(
-                    part,
-                    find_concepts(part),
-                    ids,
-                    agreement_weight=r.topic_agreement,
-                    asked_weight=r.topic_asked,
-                )
+                for m in self._topics_in(part, find_concepts(part), ids)
                 if m.covered  # one of the topic's phrasings is in this part, not only a shared concept
             ]
             if not found or found[0].topic.id in sections or found[0].score < r.min_topic_score:

@@ -361,15 +361,18 @@ def _alias_key(aliases: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[s
 
 
 @lru_cache(maxsize=1)
+def _not_names_data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _not_names() -> tuple[str, ...]:
-    raw = tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
-    return tuple(p.lower() for p in raw["prefixes"])
+    return tuple(p.lower() for p in _not_names_data()["prefixes"])
 
 
 @lru_cache(maxsize=1)
 def _ordinary_lowercase() -> frozenset[str]:
-    raw = tomllib.loads(resources.files("assistant").joinpath("data/not_names.toml").read_text("utf-8"))
-    return frozenset(fold(w) for w in raw.get("capitals_only", []))
+    return frozenset(fold(w) for w in _not_names_data().get("capitals_only", []))
 
 
 def _ordinary_word(text: str, pos: int) -> bool:
