@@ -137,9 +137,8 @@ class TopicAnswerer:
         self.max_per_instrument = max_per_instrument
         self.max_quotes = max_quotes
         self.choice = choice or Choice.from_ranking()
-        self.idf = (
-            idf  # how rare a word is in the corpus: a rare word the question shares with an item tells more
-        )
+        # how rare a word is in the corpus: a rare word the question shares with one item tells more
+        self.idf = idf
 
     # -- data ---------------------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@ question text (with the conversation for follow-ups), and the retrieval hits.
 Gives: `TopicMatch`es, best first. A topic scores by how much of the question its phrasings cover (the
 same word-by-word, inflection-tolerant matcher as the glossary; a phrasing's word that is a one-word term
 of a glossary concept is also found as that concept's term in another language, or as a loanword), plus
-its glossary concepts named in the question, plus agreement with retrieval (its provisions among the best hits), so that «ақша шетелде»
-reaches asset return without the user knowing the legal term, and a specific topic (direct enforcement)
-beats a general one (confiscation) that shares a word with it.
+its glossary concepts named in the question, plus agreement with retrieval (its provisions among the best
+hits), plus a bonus when the phrasing holds the question word (the topic is what is asked). So «ақша
+шетелде» reaches asset return without the user knowing the legal term, and a specific topic (direct
+enforcement) beats a general one (confiscation) that shares a word with it.
 """
 
 from __future__ import annotations

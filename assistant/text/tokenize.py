@@ -175,6 +175,8 @@ _KK_ENDINGS = tuple(
         reverse=True,
     )
 )
+# both lists, longest first: the endings a phrase known to be Kazakh may lose
+_ALL_ENDINGS = tuple(sorted((*_ENDINGS, *_KK_ENDINGS), key=len, reverse=True))
 _MIN_STEM = 4
 
 
@@ -197,8 +199,7 @@ def match_stem(token: str, *, kazakh: bool = False) -> str:
     `kazakh`, Kazakh case endings count too)."""
     if len(token) <= _MIN_STEM or token.isdigit():
         return token
-    endings = sorted((*_ENDINGS, *_KK_ENDINGS), key=len, reverse=True) if kazakh else _ENDINGS
-    for ending in endings:
+    for ending in _ALL_ENDINGS if kazakh else _ENDINGS:
         if token.endswith(ending) and len(token) - len(ending) >= _MIN_STEM:
             return token[: -len(ending)]
     return token
