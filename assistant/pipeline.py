@@ -164,7 +164,7 @@ class Assistant:
 
     # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
     _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
-    _INDEX_DERIVED += ("topical", "aliases", "places", "_statements", "_neighbours", "_named_in")
+    _INDEX_DERIVED += ("topical", "aliases", "abbreviations", "places", "_statements", "_neighbours", "_named_in")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index
@@ -300,6 +300,12 @@ class Assistant:
         return aliases_from_manifest(self.index.manifest)
 
     @cached_property
+    def abbreviations(self) -> frozenset[str]:
+        """Instrument names written as a Latin abbreviation («UNCAC», «UAE»): a question in Latin-typed Kazakh
+        keeps them as typed, since their Cyrillic reading («ҰНЦАЦ») names nothing."""
+        return frozenset(a for names in self.aliases.values() for a in names if re.fullmatch(r"[A-Z]{2,}", a))
+
+    @cached_property
     def places(self) -> dict[str, tuple[str, ...]]:
         """Instrument id → cities of the other State (bilateral treaties with `places` in the manifest)."""
         return {i.id: i.places for i in self.index.manifest.instruments.values() if i.places}
@@ -360,7 +366,9 @@ class Assistant:
 
         turns = self._clean_history(history)
         # Kazakh typed in Latin letters is read in Cyrillic, the script every later stage knows
-        parsed = self.understand(kazakh_from_latin(checked.text) or checked.text, history=turns, lang=lang)
+        parsed = self.understand(
+            kazakh_from_latin(checked.text, self.abbreviations) or checked.text, history=turns, lang=lang
+        )
         return Prepared(
             parsed, self.request_for(parsed, turns), parsed.injection or checked.injection, tuple(turns)
         )
@@ -822,7 +830,7 @@ class Assistant:
         for turn in list(history)[-keep:] if keep else []:
             checked = check_question(str(turn), max_chars=self.settings.max_question_chars)
             if not isinstance(checked, Rejection) and not checked.injection:
-                turns.append(kazakh_from_latin(checked.text) or checked.text)
+                turns.append(kazakh_from_latin(checked.text, self.abbreviations) or checked.text)
         return turns
 
     def compare(self, topic_or_question: str, instruments: Sequence[str] = (), lang: str = "auto"):  # noqa: ANN201

@@ -13,6 +13,7 @@ words with Kazakh letters folded (қ→к, ә→а, і→и, ...), so the folded
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from assistant.text.detect import english_words, kazakh_words, language_scores
 
@@ -72,11 +73,12 @@ def _word(word: str) -> str:
     return "".join(out)
 
 
-def kazakh_from_latin(text: str) -> str | None:
-    """`text` in Cyrillic when it is Kazakh typed in Latin letters, else None (Cyrillic, English, mixed)."""
+def kazakh_from_latin(text: str, keep: Collection[str] = ()) -> str | None:
+    """`text` in Cyrillic when it is Kazakh typed in Latin letters, else None (Cyrillic, English, mixed).
+    Words in `keep` (Latin abbreviations that name an instrument, «UNCAC») stay as typed."""
     if _CYRILLIC.search(text) or len(_LATIN.findall(text)) < 6:
         return None
-    cyrillic = _TOKEN.sub(lambda m: _word(m.group()), text)
+    cyrillic = _TOKEN.sub(lambda m: m.group() if m.group() in keep else _word(m.group()), text)
     # Kazakh words in the Cyrillic reading (or Kazakh Latin in the text itself) beat its English words
     kazakh = max(kazakh_words(cyrillic), language_scores(text)["kk"])
     return cyrillic if kazakh >= 2.0 and kazakh > english_words(text) else None

@@ -158,6 +158,12 @@ def test_kazakh_typed_in_latin_letters_is_answered_like_cyrillic(assistant) -> N
     assert refused.refused and refused.reason == "no_treaty"
 
 
+def test_a_latin_abbreviation_in_latin_typed_kazakh_still_names_the_instrument(assistant) -> None:
+    # read in Cyrillic, «UNCAC» would become «ҰНЦАЦ», which names nothing, and the question was refused
+    a = assistant.ask("UNCAC 31-bap 8-tarmagynda ne jazylgan? qysqasha")
+    assert not a.refused and [c.id for c in a.citations][:1] == ["uncac:31.8"], [c.id for c in a.citations]
+
+
 def test_the_item_of_a_list_the_question_asks_about_is_cited_under_the_lists_summary(assistant) -> None:
     a = assistant.ask(
         "Our confiscation order was made in absentia. Can a Strasbourg Convention party refuse it?"

@@ -83,6 +83,8 @@ def test_a_new_treaty_partner_is_no_longer_refused(manifest: SimpleNamespace, go
         ("Может ли Болгария отказать в помощи по налоговому преступлению?", False, False),  # fiscal offence
         ("Болгария салық қылмысы бойынша көмектен бас тарта ала ма?", False, False),
         ("Какая ставка налогового сбора на имущество?", False, True),
+        ("Может ли Испания отказать, если преступление связано с уклонением от налогов?", False, False),
+        ("Испания салықтан жалтаруға байланысты қылмыс бойынша көмектен бас тарта ала ма?", False, False),
         (
             "Сұрау салық қылмысына қатысты: Болгарияда мұндай салық түрі жоқ деп бас тарта ала ма?",
             False,
@@ -99,6 +101,7 @@ def test_harmful_and_other_law(policy: ScopePolicy, text: str, harmful: bool, ot
     ("text", "cited"),
     [
         ("Какой срок давности по статье 189 УК РК?", True),
+        ("Какой максимальный срок ареста имущества установлен УПК Республики Казахстан?", True),
         ("civil forfeiture under 18 U.S.C. § 981", True),
         ("Как по Закону РК «О возврате государству незаконно приобретенных активов» работает комитет?", True),
         ("«Заңсыз иеленген активтерді мемлекетке қайтару туралы» ҚР Заңы не дейді?", True),
@@ -134,6 +137,12 @@ def test_a_cited_national_statute(policy: ScopePolicy, text: str, cited: bool) -
         ("Какие поправки предлагали делегации при разработке статьи 57?", True, False),
         ("Можно ли использовать подготовительные материалы для толкования договора?", False, False),
         ("Мерида қаласына демалысқа қай айда барған жақсы?", False, True),
+        # tax minimisation and where to keep money are advice, not answers from the texts
+        ("Как через компанию в ОАЭ легально снизить налоги нашего ТОО?", True, False),
+        ("Which crypto exchange is safest for parking my company's funds offshore?", True, False),
+        ("Где надежнее хранить сбережения, в Дубае или в Лондоне?", True, False),
+        ("Where is the safest place to keep confiscated assets pending return under UNCAC?", False, False),
+        ("The money went through a crypto exchange in Dubai; can we freeze it?", False, False),
     ],
 )
 def test_other_tasks_and_small_talk(
