@@ -164,7 +164,8 @@ class Assistant:
 
     # Cached properties computed from the index (the manifest, the store): `reload` drops them with it.
     _INDEX_DERIVED = ("policy", "short_names", "instrument_order", "topic_map", "topic_matcher")
-    _INDEX_DERIVED += ("topical", "aliases", "abbreviations", "places", "_statements", "_neighbours", "_named_in")
+    _INDEX_DERIVED += ("topical", "aliases", "abbreviations", "places")
+    _INDEX_DERIVED += ("_statements", "_neighbours", "_named_in")
 
     def reload(self) -> None:
         """Serve the current index (after `assistant add`/`remove` from the web app): drop the loaded index

@@ -34,7 +34,9 @@ def test_abbreviation_capitals_survive() -> None:
 
 
 def test_words_to_keep_stay_latin() -> None:
-    assert kazakh_from_latin("UNCAC 31-bap 8-tarmagynda ne jazylgan?", keep={"UNCAC"}).startswith("UNCAC 31-бап")
+    assert kazakh_from_latin("UNCAC 31-bap 8-tarmagynda ne jazylgan?", keep={"UNCAC"}).startswith(
+        "UNCAC 31-бап"
+    )
 
 
 @pytest.mark.parametrize(
