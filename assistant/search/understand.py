@@ -588,8 +588,9 @@ def understand(
     words = [t for t, _ in match_tokens(text)]
     in_names = _name_positions(text, words, aliases)
     concepts = _concepts_in(words, in_names)
-    if places and concepts and not refs.instruments:
-        # «Лондондағы банкке салынған ақшаны қалай қайтарамыз?»: the account is in the UK
+    if places and (concepts or history) and not refs.instruments:
+        # «Лондондағы банкке салынған ақшаны қалай қайтарамыз?»: the account is in the UK; «А если счёт в
+        # Дубае?» in a conversation on the subject moves it to the UAE treaty
         refs = References(instruments=parse_references(text, places).instruments, articles=refs.articles)
 
     followup = bool(history) and _is_followup(text, refs, concepts)

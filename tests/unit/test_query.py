@@ -449,3 +449,11 @@ def test_real_manifest_no_instrument_in_general_questions(text: str) -> None:
         pytest.skip(f"{MANIFEST} not written yet (corpus manifest is another module's task)")
     aliases = aliases_from_manifest(tomllib.loads(MANIFEST.read_text(encoding="utf-8")))
     assert parse_references(text, aliases).instruments == ()
+
+
+def test_a_city_in_a_follow_up_moves_the_conversation_to_its_treaty() -> None:
+    earlier = ["Можно ли арестовать по конвенции деньги на счёте в банке в Лондоне?"]
+    got = understand("А если счёт в Дубае?", history=earlier, aliases=ALIASES, places=PLACES)
+    assert got.references.instruments == ("bilateral-uae",)
+    # with no conversation, a bare city with no concept of the field names nothing
+    assert understand("А если в Дубае?", aliases=ALIASES, places=PLACES).references.instruments == ()
