@@ -254,7 +254,8 @@ def texts_with_descendants(provisions: Iterable) -> tuple[Callable[[str], list[s
 
 
 def check_against(topic_map: TopicMap, texts: Callable[[str], Iterable[str]], ids: set[str]) -> list[str]:
-    """Problems of the map against the corpus: ids that do not exist, supporting words not in the text.
+    """Problems of the map against the corpus: ids that do not exist, supporting words not in the text,
+    summaries that repeat the text (`copied_run`).
 
     `texts(pid)` gives every language version of a provision's text with its descendants.
     """
@@ -270,7 +271,43 @@ def check_against(topic_map: TopicMap, texts: Callable[[str], Iterable[str]], id
                     problems.append(
                         f"{topic.source}: {topic.id}: {p.id}: supporting words not in its text: {phrase!r}"
                     )
+            for lang, says in p.says.items():
+                run = copied_run(says, body)
+                if run:
+                    problems.append(
+                        f"{topic.source}: {topic.id}: {p.id}: says.{lang} repeats {run} consecutive words of the"
+                        " provision: write the summary in your own words (the verbatim text goes in `support`)"
+                    )
     return problems
+
+
+# A summary that repeats this many consecutive words of its provision, making up at least this share of the
+# summary, is a copied sentence, not a summary.
+COPY_RUN = 10
+COPY_SHARE = 0.5
+
+
+def copied_run(summary: str, text: str) -> int:
+    """The longest run of the summary's words found consecutively in `text` (both folded), when it is a copy
+    (at least `COPY_RUN` words and `COPY_SHARE` of the summary); else 0."""
+    said = re.findall(r"\w+", fold_for_search(summary))
+    if len(said) < COPY_RUN:
+        return 0
+    words = re.findall(r"\w+", text)
+    grams = {tuple(words[i : i + COPY_RUN]) for i in range(len(words) - COPY_RUN + 1)}
+    joined = f" {' '.join(words)} "
+    best = 0
+    i = 0
+    while i <= len(said) - COPY_RUN:
+        if tuple(said[i : i + COPY_RUN]) not in grams:
+            i += 1
+            continue
+        j = i + COPY_RUN  # extend the run while the text still holds it
+        while j < len(said) and f" {' '.join(said[i : j + 1])} " in joined:
+            j += 1
+        best = max(best, j - i)
+        i = j
+    return best if best >= COPY_SHARE * len(said) else 0
 
 
 # ------------------------------------------------------------------------------------------ review table

@@ -291,3 +291,32 @@ def test_the_topic_whose_phrasing_holds_the_question_word_is_what_is_asked(
     found = matcher.match(question, asked_weight=weight)
     assert found[0].topic.id == best, [(m.topic.id, m.score) for m in found]
     assert {m.topic.id for m in found if m.asked} <= {"request-content"}
+
+
+@pytest.mark.parametrize(
+    ("summary", "copied"),
+    [
+        # the provision's sentence with the instrument's name in front: a copy
+        (
+            "По договору запрашиваемая Сторона направляет подтверждение о вручении документа в порядке, указанном в"
+            " запросе.",
+            12,
+        ),
+        # the same content in other words
+        ("Договор обязывает сообщать, как и когда вручён документ, тем способом, о котором просили.", 0),
+        # a long shared run that is a small part of a long summary: legal terms, not a copied sentence
+        (
+            "Запрашиваемая Сторона направляет подтверждение о вручении документа в порядке, указанном в запросе, а"
+            " также сообщает о любых препятствиях, мешающих вручению, о причинах задержки, о сроках, о расходах,"
+            " о лицах, которые участвовали, и о том, какие ещё сведения нужны для завершения дела в разумный срок.",
+            0,
+        ),
+    ],
+)
+def test_a_summary_that_repeats_its_provision_is_a_copy(summary: str, copied: int) -> None:
+    from assistant.corpus.topics import copied_run
+
+    text = fold_for_search(
+        "Запрашиваемая Сторона направляет подтверждение о вручении документа в порядке, указанном в запросе."
+    )
+    assert copied_run(summary, text) == copied
