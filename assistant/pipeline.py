@@ -44,7 +44,6 @@ class SearchHit:
 
 
 _CONVENTION = re.compile(r"(конвенц|convention|konvenc)", re.I)
-_BILATERAL = re.compile(r"(двусторонн|екіжақты|екi жақты|bilateral|ekizhakty)", re.I)
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
@@ -236,6 +235,7 @@ class Assistant:
             max_per_instrument=r.topic_max_per_instrument,
             choice=Choice.from_ranking(r),
             idf=self.index.bm25.idf,
+            bodies={iid: inst.body for iid, inst in self.index.manifest.instruments.items() if inst.body},
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
@@ -514,7 +514,7 @@ class Assistant:
     ) -> Answer | None:
         """The answer from the topic map in the question's shape; None to answer from retrieval instead."""
         from assistant.answer.citations import verify_citations
-        from assistant.search.intent import question_kind
+        from assistant.search.intent import question_kind, which_scope
 
         kind = question_kind(
             parsed.text,
@@ -526,15 +526,9 @@ class Assistant:
         if not _map_answers(kind, topic.topic):
             return None
         instruments = [i for i in request.instruments if i != RESEARCH_ARTICLE]
-        scope = None
-        if kind == "which":
-            scope = (
-                "bilateral"
-                if _BILATERAL.search(parsed.text)
-                else "conventions"
-                if _CONVENTION.search(parsed.text)
-                else None
-            )
+        # an overview is given only when the question names no instrument, so a class word inside a name
+        # («Конвенция ООН против коррупции») never narrows one
+        scope = which_scope(parsed.text) if kind == "which" else None
         nearest = self._nearest_provisions(topic.topic, hits)
         context = [{p.id for p in self.topic_map.topics[tid].provisions} for tid in topic.context]
         made = self.topical.answer(

@@ -126,12 +126,14 @@ class TopicAnswerer:
         max_quotes: int = 4,
         choice: Choice | None = None,
         idf: Callable[[str], float] = lambda _term: 1.0,
+        bodies: Mapping[str, str] | None = None,  # instrument -> organisation (un, coe, oas, cis)
     ) -> None:
         self.store = store
         self.label_of = label_of
         self.names = names
         self.order = {iid: n for n, iid in enumerate(order)}
         self.kinds = kinds
+        self.bodies = bodies or {}
         self.templates = templates
         self.max_instruments = max_instruments
         self.max_per_instrument = max_per_instrument
@@ -249,7 +251,8 @@ class TopicAnswerer:
     ) -> TopicAnswer | None:
         """The answer in the shape of `kind`; None when the map cannot answer (an instrument not yet mapped).
 
-        `scope` («conventions», «bilateral») narrows a «which instrument» overview; `nearest` gives, per
+        `scope` («conventions», «bilateral», or an organisation: «un», «coe», «cis») narrows a «which
+        instrument» overview; `nearest` gives, per
         instrument, the provisions retrieval ranked for the question, to show beside a «no such provision»;
         `context`, the provisions of each other topic the question names, best matched first (see
         `compared`).
@@ -460,6 +463,8 @@ class TopicAnswerer:
             return kind not in ("bilateral", "article")
         if scope == "bilateral":
             return kind == "bilateral"
+        if scope:  # an organisation: «какие конвенции ООН», "which Council of Europe convention"
+            return self.bodies.get(instrument) == scope
         return True
 
 

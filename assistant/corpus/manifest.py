@@ -143,6 +143,9 @@ class Instrument:
     # bilateral treaties: cities of the other State («счёт в Лондоне»); they point at the treaty only in a
     # question already about the subject, never put one in scope (search/understand.py)
     places: tuple[str, ...] = ()
+    # multilateral and regional instruments: the organisation they were made under (un, coe, oas, cis), for
+    # questions that name the class («какие конвенции ООН», "which Council of Europe convention")
+    body: str = ""
     partner: Names | None = None  # bilateral treaties: the other State, named in kk/ru/en
     title_gen: TitleForms = field(default_factory=TitleForms)  # optional: the title's forms in citations
     origin: str = "bundled"  # "bundled" (corpus/sources.toml) or "user" (added with `assistant add`)
@@ -275,6 +278,7 @@ _INSTRUMENT_KEYS = (
     "kazakhstan",
     "aliases",
     "places",
+    "body",
     "title_gen",
 )
 _ADOPTED_KEYS = ("date", "place", "note", "place_kk", "place_ru")
@@ -349,6 +353,7 @@ def _instrument(where: _Where, iid: str, table: Any) -> Instrument:
         kazakhstan=kazakhstan,
         aliases=_strings(where, entry, table, "aliases"),
         places=_strings(where, entry, table, "places"),
+        body=_str(where, entry, table, "body", required=False),
         title_gen=title_gen,
     )
 

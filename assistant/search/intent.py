@@ -87,6 +87,21 @@ def question_kind(
 
 
 @lru_cache(maxsize=1)
+def _scopes() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    return tuple((name, _compiled(patterns)) for name, patterns in _intents().get("scopes", {}).items())
+
+
+def which_scope(text: str) -> str | None:
+    """The class of instrument a «which instrument» question asks among, as the first of the `scopes` in
+    intents.toml whose pattern occurs: an organisation («конвенции ООН» → «un»), «bilateral» or
+    «conventions»; None for any instrument."""
+    for name, patterns in _scopes():
+        if any(p.search(text) for p in patterns):
+            return name
+    return None
+
+
+@lru_cache(maxsize=1)
 def _part_break() -> re.Pattern[str] | None:
     pattern = _intents().get("part_break")
     return _compiled([pattern])[0] if pattern else None

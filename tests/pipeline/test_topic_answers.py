@@ -272,3 +272,31 @@ def test_what_the_article_says_about_a_treaty_quotes_a_paragraph_naming_it(
     assert a.citations and a.citations[0].instrument == "article", [c.id for c in a.citations]
     first = assistant.index.store.get(a.citations[0].id, "kk", fallback=("ru", "en"))
     assert treaty in parse_references(first.text, assistant.aliases).instruments, first.text[:200]
+
+
+@pytest.mark.parametrize(
+    ("question", "bodies"),
+    [
+        (
+            "Which Council of Europe convention obliges a party to enforce a foreign confiscation order?",
+            {"coe"},
+        ),
+        ("Which UN conventions say a State may make confiscation cooperation depend on a treaty?", {"un"}),
+    ],
+)
+def test_a_which_question_naming_an_organisation_lists_its_conventions_only(
+    assistant, question: str, bodies: set[str]
+) -> None:
+    a = assistant.ask(question)
+    instruments = assistant.index.manifest.instruments
+    assert a.citations and {instruments[c.instrument].body for c in a.citations} == bodies, [
+        c.id for c in a.citations
+    ]
+
+
+def test_a_which_question_about_bilateral_treaties_lists_bilateral_treaties_only(assistant) -> None:
+    a = assistant.ask(
+        "Which of Kazakhstan's bilateral MLA treaties provides for setting up joint investigation teams?"
+    )
+    cited = [c.id for c in a.citations]
+    assert cited and all(c.startswith("bilateral-ukraine:18") for c in cited), cited

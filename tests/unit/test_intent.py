@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.search.intent import cue_kind, question_kind, question_parts
+from assistant.search.intent import cue_kind, question_kind, question_parts, which_scope
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,11 @@ from assistant.search.intent import cue_kind, question_kind, question_parts
         ("Ұрланған ақша қалай қайтарылады?", "procedure"),
         ("How are confiscated assets returned?", "procedure"),
         ("Банковская тайна", None),
+        # «which» asked with the noun first, in another case, typed without Kazakh letters, or «which of …»
+        ("банк шоттары туралы ақпарат сұрау жеке бап болып жазылған конвенция қайсы?", "which"),
+        ("По какому договору запрос, отправленный факсом, аннулируется через 30 дней?", "which"),
+        ("Кай конвенцияларды ратификациялаганда Казакстан аударма талап етті?", "which"),
+        ("Which of Kazakhstan's bilateral MLA treaties provides for joint investigation teams?", "which"),
         ("How should a treaty be read when its language versions differ?", "procedure"),
     ],
 )
@@ -94,3 +99,23 @@ def test_difference_compares_only_two_instruments(text: str, instruments: int, k
 )
 def test_question_parts(text: str, parts: list[str]) -> None:
     assert question_parts(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("Which UN conventions let a State make confiscation cooperation depend on a treaty?", "un"),
+        ("Какие конвенции ООН предусматривают возврат активов?", "un"),
+        (
+            "Which Council of Europe convention obliges a party to enforce a foreign confiscation order?",
+            "coe",
+        ),
+        ("Еуропа Кеңесінің қай конвенциясы банк шоттарын бақылауды көздейді?", "coe"),
+        ("Какая конвенция СНГ регулирует исполнение приговоров?", "cis"),
+        ("Қай екіжақты шарттарда банк құпиясы бас тартуға негіз емес?", "bilateral"),
+        ("Какие конвенции обязывают признавать решения о правах третьих лиц?", "conventions"),
+        ("В каких договорах Казахстана сказано о совместных группах?", None),
+    ],
+)
+def test_which_scope(text: str, scope: str | None) -> None:
+    assert which_scope(text) == scope
