@@ -300,3 +300,9 @@ def test_a_which_question_about_bilateral_treaties_lists_bilateral_treaties_only
     )
     cited = [c.id for c in a.citations]
     assert cited and all(c.startswith("bilateral-ukraine:18") for c in cited), cited
+
+
+def test_a_term_the_map_has_as_a_topic_is_defined_from_it(assistant) -> None:
+    # no definitions article defines illicit enrichment: the offence itself (UNCAC 20) says what it is
+    a = assistant.ask("Сыбайлас жемқорлыққа қарсы БҰҰ конвенциясы бойынша заңсыз баю дегеніміз не?")
+    assert [c.id for c in a.citations][:1] == ["uncac:20"], [c.id for c in a.citations]
