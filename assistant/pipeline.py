@@ -245,6 +245,13 @@ class Assistant:
 
         best = self._best_topic(parsed, parsed.text, parsed.concepts, hits)
         if best is None and history:
+            # the earlier turn's topic, found as it was for that turn (its words, its own hits): this turn's
+            # hits are for another instrument («Ал Испанияда ше?» after a question on urgent requests to
+            # Korea) and would pull a neighbouring topic
+            earlier = self.understand(history[-1])
+            earlier_hits = self.retrieve(self.request_for(earlier), k=self.ask_depth)
+            best = self._best_topic(earlier, earlier.text, earlier.concepts, earlier_hits)
+        if best is None and history:
             text = f"{history[-1]} {parsed.text}"
             best = self._best_topic(parsed, text, find_concepts(text), hits)
         return best

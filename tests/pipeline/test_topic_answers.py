@@ -306,3 +306,10 @@ def test_a_term_the_map_has_as_a_topic_is_defined_from_it(assistant) -> None:
     # no definitions article defines illicit enrichment: the offence itself (UNCAC 20) says what it is
     a = assistant.ask("Сыбайлас жемқорлыққа қарсы БҰҰ конвенциясы бойынша заңсыз баю дегеніміз не?")
     assert [c.id for c in a.citations][:1] == ["uncac:20"], [c.id for c in a.citations]
+
+
+def test_a_follow_up_naming_only_another_treaty_keeps_the_earlier_turns_topic(assistant) -> None:
+    # the earlier turn was on urgent requests (KZ–Korea 4(1)); Spain's hits alone would pull «request content»
+    earlier = "Кореяға шұғыл сұрауды ауызша немесе басқа нысанда жіберсек, оны жазбаша түрде қанша күнде растауымыз керек?"
+    a = assistant.ask("Ал Испанияда ше?", history=[earlier])
+    assert [c.id for c in a.citations][:1] == ["bilateral-spain:6.1"], [c.id for c in a.citations]
