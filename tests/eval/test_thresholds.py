@@ -7,8 +7,8 @@ What is asserted, and on which questions:
   last measured (docs/evaluation.md, less a margin of about two questions), so a change that makes held-out
   answers worse fails;
 - the project's original questions (q001–q146, the issue-3 set): cite hit ≥ 0.90 in kk and in ru, as before;
-- tests/questions_dev.yaml … questions_dev5.yaml (development sets written without seeing the test split or the
-  topic map, tuned on like `tune`; dev2 to dev5 were each first run once untouched, as a fresh check):
+- tests/questions_dev.yaml … questions_dev6.yaml (development sets written without seeing the test split or the
+  topic map, tuned on like `tune`; dev2 to dev6 were each first run once untouched, as a fresh check):
   no fabricated citation, refusals right, cite hit / precision / facts no lower than last measured.
 Issue 11's targets on `test` (cite hit ≥ 0.95, precision ≥ 0.80, facts ≥ 0.90) are not met yet; the figures
 are reported in docs/evaluation.md rather than asserted here, so CI guards what the product does today.
@@ -33,6 +33,7 @@ DEV2_QUESTIONS = ROOT / "tests" / "questions_dev2.yaml"  # written later, also w
 DEV3_QUESTIONS = ROOT / "tests" / "questions_dev3.yaml"  # and these two without seeing the topic map either
 DEV4_QUESTIONS = ROOT / "tests" / "questions_dev4.yaml"
 DEV5_QUESTIONS = ROOT / "tests" / "questions_dev5.yaml"
+DEV6_QUESTIONS = ROOT / "tests" / "questions_dev6.yaml"
 ORIGINAL_SET = 146  # q001–q146: the questions of issue 3, before the tune/test split grew the file
 
 
@@ -124,7 +125,11 @@ DEV_SETS = {
     ),
     "dev5": (
         DEV5_QUESTIONS,
-        {"cite_hit_rate": 0.73, "cite_precision": 0.63, "facts_rate": 0.73},
+        {"cite_hit_rate": 0.74, "cite_precision": 0.63, "facts_rate": 0.74},
+    ),
+    "dev6": (
+        DEV6_QUESTIONS,
+        {"cite_hit_rate": 0.64, "cite_precision": 0.67, "facts_rate": 0.72},
     ),
 }
 RULES = {
