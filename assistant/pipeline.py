@@ -43,7 +43,6 @@ class SearchHit:
         return asdict(self)
 
 
-_CONVENTION = re.compile(r"(конвенц|convention|konvenc)", re.I)
 _WHICH = re.compile(
     r"\b(қай|қандай|какая|какие|какой|каких|в каких|which|what)\s+(\w+\s+){0,2}?"
     r"(конвенц\w*|шарт\w*|договор\w*|convention\w*|treat\w*|instrument\w*|құжат\w*|документ\w*)",
@@ -229,13 +228,12 @@ class Assistant:
             self.label,
             self.short_names,
             self.instrument_order,
-            {iid: inst.kind for iid, inst in self.index.manifest.instruments.items()},
             self.templates,
             max_instruments=r.topic_max_instruments,
             max_per_instrument=r.topic_max_per_instrument,
             choice=Choice.from_ranking(r),
             idf=self.index.bm25.idf,
-            bodies={iid: inst.body for iid, inst in self.index.manifest.instruments.items() if inst.body},
+            in_scope=self._in_scope,
         )
 
     def match_topic(self, parsed, history: Sequence[str], hits: Sequence[Hit]):  # noqa: ANN001, ANN201
@@ -306,6 +304,10 @@ class Assistant:
         from assistant.search.understand import aliases_from_manifest
 
         return aliases_from_manifest(self.index.manifest)
+
+    def _in_scope(self, instrument: str, scope: str | None) -> bool:
+        inst = self.index.manifest.instruments.get(instrument)
+        return scope is None or (inst is not None and inst.in_scope(scope))
 
     @cached_property
     def abbreviations(self) -> frozenset[str]:
@@ -797,6 +799,7 @@ class Assistant:
 
     def _pick(self, parsed, request: Request, hits: list[Hit]) -> list[list[Hit]]:  # noqa: ANN001
         from assistant.answer.extractive import pick_articles
+        from assistant.search.intent import which_scope
 
         r = self.settings.ranking
         text = parsed.text
@@ -808,19 +811,15 @@ class Assistant:
         if request.instruments:
             return pick_articles(hits, max_articles=r.max_articles, relative=r.named_relative)
         # No instrument named: one article per instrument. «Which convention allows ...?» asks to
-        # compare instruments: show the best of several, conventions only when it says "convention".
+        # compare instruments: show the best of several, of the class it names (conventions, bilateral
+        # treaties, an organisation's conventions) when it names one.
         which = _WHICH.search(text)
         if not which:
             return pick_articles(
                 hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1
             )
-        allowed = None
-        if _CONVENTION.search(which.group(0)):
-            allowed = {
-                i
-                for i, inst in self.index.manifest.instruments.items()
-                if inst.kind not in ("bilateral", "article")
-            }
+        scope = which_scope(text)
+        allowed = {i for i in self.index.manifest.instruments if self._in_scope(i, scope)} if scope else None
         return pick_articles(
             hits, max_articles=r.max_articles, relative=r.which_relative, per_instrument=1, allowed=allowed
         ) or pick_articles(hits, max_articles=r.max_articles, relative=r.relative_score, per_instrument=1)

@@ -118,7 +118,6 @@ class TopicAnswerer:
         label_of: LabelOf,
         names: Mapping[str, Mapping[str, str]],  # instrument -> lang -> short name
         order: Sequence[str],  # instruments in display order: multilateral by date, then bilateral
-        kinds: Mapping[str, str],  # instrument -> manifest kind (multilateral, regional, bilateral, ...)
         templates: Mapping[str, Templates],
         *,
         max_instruments: int = 5,
@@ -126,14 +125,15 @@ class TopicAnswerer:
         max_quotes: int = 4,
         choice: Choice | None = None,
         idf: Callable[[str], float] = lambda _term: 1.0,
-        bodies: Mapping[str, str] | None = None,  # instrument -> organisation (un, coe, oas, cis)
+        # whether an instrument is among those a «which instrument» question asks about (the manifest's
+        # Instrument.in_scope); all of them by default
+        in_scope: Callable[[str, str | None], bool] = lambda _instrument, _scope: True,
     ) -> None:
         self.store = store
         self.label_of = label_of
         self.names = names
         self.order = {iid: n for n, iid in enumerate(order)}
-        self.kinds = kinds
-        self.bodies = bodies or {}
+        self.in_scope = in_scope
         self.templates = templates
         self.max_instruments = max_instruments
         self.max_per_instrument = max_per_instrument
@@ -282,7 +282,7 @@ class TopicAnswerer:
             for n, (shown, score) in enumerate(
                 self._ranked(topic.for_instrument(i), terms, nearest.get(i, ()))
                 for i in topic.instruments()
-                if self._in_scope(i, scope)
+                if self.in_scope(i, scope)
             )
         ]
         top = max((score for _, score in ranked), default=0.0)
@@ -456,16 +456,6 @@ class TopicAnswerer:
             summary=p.says,
             topic=topic.id if topic else "",
         )
-
-    def _in_scope(self, instrument: str, scope: str | None) -> bool:
-        kind = self.kinds.get(instrument)
-        if scope == "conventions":
-            return kind not in ("bilateral", "article")
-        if scope == "bilateral":
-            return kind == "bilateral"
-        if scope:  # an organisation: «какие конвенции ООН», "which Council of Europe convention"
-            return self.bodies.get(instrument) == scope
-        return True
 
 
 def _cell(text: str) -> str:

@@ -150,6 +150,19 @@ class Instrument:
     title_gen: TitleForms = field(default_factory=TitleForms)  # optional: the title's forms in citations
     origin: str = "bundled"  # "bundled" (corpus/sources.toml) or "user" (added with `assistant add`)
 
+    def in_scope(self, scope: str | None) -> bool:
+        """Whether a «which instrument» question asking among `scope` (search/intent.which_scope: an
+        organisation, «bilateral» or «conventions»; None for all) asks about this instrument."""
+        if scope is None:
+            return True
+        if scope == "conventions":
+            return self.kind not in ("bilateral", "article")
+        if scope == "bilateral":
+            return self.kind == "bilateral"
+        return (
+            self.body == scope
+        )  # an organisation: «какие конвенции ООН», "which Council of Europe convention"
+
 
 @dataclass(frozen=True)
 class SourceDocument:

@@ -387,3 +387,20 @@ def test_partner_names_in_questions(manifest: Manifest, question: str, expected:
     from assistant.search.understand import aliases_from_manifest, parse_references
 
     assert parse_references(question, aliases_from_manifest(manifest)).instruments == expected
+
+
+@pytest.mark.parametrize(
+    ("scope", "inside", "outside"),
+    [
+        (None, ["uncac", "bilateral-uk", "article"], []),
+        ("conventions", ["uncac", "strasbourg1990", "vclt1969"], ["bilateral-uk", "article"]),
+        ("bilateral", ["bilateral-uk", "bilateral-uzbekistan"], ["uncac", "chisinau2002"]),
+        ("un", ["uncac", "untoc", "vienna1988"], ["strasbourg1990", "bilateral-usa"]),
+        ("coe", ["strasbourg1990", "warsaw2005"], ["uncac", "interamerican1992"]),
+        ("cis", ["chisinau2002", "minsk1993-protocol1997"], ["warsaw2005"]),
+    ],
+)
+def test_which_instruments_a_scope_covers(scope: str | None, inside: list[str], outside: list[str]) -> None:
+    instruments = load_manifest(MANIFEST).instruments
+    assert all(instruments[i].in_scope(scope) for i in inside)
+    assert not any(instruments[i].in_scope(scope) for i in outside)
