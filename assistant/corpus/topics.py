@@ -19,6 +19,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from assistant.core.errors import TopicMapError
@@ -291,23 +292,13 @@ def copied_run(summary: str, text: str) -> int:
     """The longest run of the summary's words found consecutively in `text` (both folded), when it is a copy
     (at least `COPY_RUN` words and `COPY_SHARE` of the summary); else 0."""
     said = re.findall(r"\w+", fold_for_search(summary))
-    if len(said) < COPY_RUN:
-        return 0
     words = re.findall(r"\w+", text)
-    grams = {tuple(words[i : i + COPY_RUN]) for i in range(len(words) - COPY_RUN + 1)}
-    joined = f" {' '.join(words)} "
-    best = 0
-    i = 0
-    while i <= len(said) - COPY_RUN:
-        if tuple(said[i : i + COPY_RUN]) not in grams:
-            i += 1
-            continue
-        j = i + COPY_RUN  # extend the run while the text still holds it
-        while j < len(said) and f" {' '.join(said[i : j + 1])} " in joined:
-            j += 1
-        best = max(best, j - i)
-        i = j
-    return best if best >= COPY_SHARE * len(said) else 0
+    run = (
+        SequenceMatcher(None, said, words, autojunk=False)
+        .find_longest_match(0, len(said), 0, len(words))
+        .size
+    )
+    return run if run >= COPY_RUN and run >= COPY_SHARE * len(said) else 0
 
 
 # ------------------------------------------------------------------------------------------ review table
